@@ -1,0 +1,6 @@
+from .clips import clips
+from .media_index import media_index
+from .metrics import metrics
+from .segments import event_segments
+
+clip_assets = [metrics, event_segments, clips, media_index]

@@ -1,0 +1,91 @@
+"""`hb-clips`: sample data, and materializing the library through Dagster."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .core.contract import ContractError, validate_game_id
+from .resources import DEFAULTS
+
+
+def _setting(name: str) -> str:
+    return os.environ.get(name) or DEFAULTS[name]
+
+
+def cmd_sample_data(args) -> int:
+    from .sample_data import write_sample_data
+
+    write_sample_data(Path(args.dir), period_seconds=args.period_seconds)
+    print(f"sample data root written to {Path(args.dir).resolve()}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .runner import plan_partitions, run_partitions
+
+    data_root = Path(args.data_root or _setting("HB_DATA_ROOT")).resolve()
+    if not data_root.is_dir():
+        print(f"error: data root {data_root} does not exist (run `hb-clips sample-data {data_root}` first)", file=sys.stderr)
+        return 2
+    os.environ["HB_DATA_ROOT"] = str(data_root)  # the resources read it, in this process and in the UI's
+    try:
+        games = [validate_game_id(g) for g in args.game] if args.game else None
+    except ContractError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if games is None:
+        from .resources import DataRootResource
+
+        games = DataRootResource(path=str(data_root)).games()
+    pairs = plan_partitions(data_root, games, lambda msg: print(f"warning: {msg}", file=sys.stderr))
+    if not pairs:
+        print(f"error: nothing to do: no game under {data_root} has both metrics and a period video", file=sys.stderr)
+        return 2
+    print(f"data root {data_root}: {len(pairs)} game x period partitions to materialize")
+    outcomes = run_partitions(pairs, log_level="WARNING" if args.quiet else "INFO")
+    _print_summary(outcomes)
+    return 0 if all(o.success for o in outcomes) else 1
+
+
+def _print_summary(outcomes) -> None:
+    header = f"{'game':<10} {'period':<6} {'status':<7} {'clips':>5} {'cut':>4} {'cached':>6} {'rejected':>8} {'seconds':>8}"
+    print("\nsummary\n" + header + "\n" + "-" * len(header))
+    for o in outcomes:
+        rejected = o.value("metrics", "rejected_rows", 0) + o.value("event_segments", "rejected_rows", 0)
+        print(
+            f"{o.game_id:<10} {o.period:<6} {'ok' if o.success else 'FAILED':<7} {o.value('clips', 'clips', 0):>5} "
+            f"{o.value('clips', 'clips_cut', 0):>4} {o.value('clips', 'clips_cached', 0):>6} {rejected:>8} {o.seconds:>8.1f}"
+        )
+    for o in outcomes:
+        if not o.success:
+            print(f"\ngame {o.game_id} period {o.period} failed: {o.error}")
+    print(
+        f"\nclips and thumbnails: {Path(_setting('HB_STORE_URL')).resolve() if '://' not in _setting('HB_STORE_URL') else _setting('HB_STORE_URL')}"
+        f"\nmedia index:          {_setting('HB_MEDIA_DB_URL')}"
+        f"\nDagster instance:     {os.environ['DAGSTER_HOME']}  (open the UI: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hb-clips", description="Hockey video clips as Dagster assets.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample-data", help="write a realistic sample data root (CSVs and generated period videos)")
+    p.add_argument("dir", help="folder to write (e.g. ./data)")
+    p.add_argument("--period-seconds", type=float, default=120.0, help="length of each period video (default 120)")
+    p.set_defaults(func=cmd_sample_data)
+
+    p = sub.add_parser("run", help="materialize every game x period partition found under the data root")
+    p.add_argument("--data-root", help=f"data root (default $HB_DATA_ROOT or {DEFAULTS['HB_DATA_ROOT']})")
+    p.add_argument("--game", action="append", help="only this game (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="only warnings from Dagster's own log")
+    p.set_defaults(func=cmd_run)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

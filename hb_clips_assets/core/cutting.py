@@ -1,0 +1,149 @@
+"""Turn a period's segments into stored clips: cache check, parallel cuts,
+uploads. Plain Python; the Dagster asset only wraps it and reports.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .identity import clip_id, clip_object_key, thumbnail_object_key
+from .index.repository import AssetRecord, ClipRecord, MediaIndex
+from .segments import Segment
+from .store.base import ObjectStore
+from .video.cut import EncodeSettings, cut_clip
+from .video.probe import VideoInfo
+
+MP4 = "video/mp4"
+JPEG = "image/jpeg"
+
+
+@dataclass(frozen=True)
+class ClipOutcome:
+    record: ClipRecord
+    cached: bool  # True: objects already stored with the recorded hash, nothing cut
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ClipFailure:
+    segment: Segment
+    error: str
+
+
+def clip_id_for(segment: Segment, source_sha256: str, settings: EncodeSettings) -> str:
+    return clip_id(
+        source_sha256=source_sha256,
+        start_frame=segment.start_frame,
+        end_frame=segment.end_frame,
+        event_frame=segment.event_frame,
+        encode_fingerprint=settings.fingerprint(),
+        game_id=segment.game_id,
+        period=segment.period,
+        event_id=segment.event_id,
+    )
+
+
+def _record(segment: Segment, cid: str, source: VideoInfo, source_sha256: str, assets) -> ClipRecord:
+    return ClipRecord(
+        clip_id=cid,
+        game_id=segment.game_id,
+        period=segment.period,
+        event_id=segment.event_id,
+        event_type=segment.event_type,
+        player_id=segment.player_id,
+        team=segment.team,
+        opponent=segment.opponent,
+        zone=segment.zone,
+        strength=segment.strength,
+        timecode=segment.timecode,
+        event_frame=segment.event_frame,
+        start_frame=segment.start_frame,
+        end_frame=segment.end_frame,
+        fps_num=segment.fps_num,
+        fps_den=segment.fps_den,
+        source_uri=Path(source.path).resolve().as_uri(),
+        source_sha256=source_sha256,
+        tags=segment.tags,
+        assets=tuple(assets),
+    )
+
+
+def _cached_assets(cid: str, seg: Segment, recorded: dict, store: ObjectStore) -> list[AssetRecord] | None:
+    """The clip's assets if both objects exist with the size and hash the index recorded."""
+    found = []
+    for kind, key in (("mp4", clip_object_key(seg.game_id, seg.period, cid)),
+                      ("thumbnail", thumbnail_object_key(seg.game_id, seg.period, cid))):
+        asset = recorded.get((cid, kind))
+        if asset is None or asset.object_key != key:
+            return None
+        obj = store.stat(key)
+        if obj is None or obj.bytes != asset.bytes or obj.sha256 != asset.sha256:
+            return None
+        found.append(asset)
+    return found
+
+
+def produce_clips(
+    segments: list[Segment],
+    source: VideoInfo,
+    source_sha256: str,
+    store: ObjectStore,
+    index: MediaIndex,
+    settings: EncodeSettings = EncodeSettings(),
+    workers: int = 2,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> tuple[list[ClipOutcome], list[ClipFailure]]:
+    """Cut and store every segment not already stored. One failing clip does
+    not stop the others: it is returned as a :class:`ClipFailure`.
+    """
+    ids = {s.event_id: clip_id_for(s, source_sha256, settings) for s in segments}
+    recorded = index.assets_of(list(ids.values()))
+    outcomes: list[ClipOutcome] = []
+    failures: list[ClipFailure] = []
+    todo: list[Segment] = []
+    for seg in segments:
+        cached = _cached_assets(ids[seg.event_id], seg, recorded, store)
+        if cached is None:
+            todo.append(seg)
+        else:
+            outcomes.append(ClipOutcome(_record(seg, ids[seg.event_id], source, source_sha256, cached), True, 0.0))
+    if outcomes:
+        progress(f"{len(outcomes)} of {len(segments)} clips already stored with matching hashes; not cut again")
+
+    def cut_one(seg: Segment) -> ClipOutcome:
+        started = time.monotonic()
+        cid = ids[seg.event_id]
+        with tempfile.TemporaryDirectory(prefix="hb-cut-") as tmp:
+            result = cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, Path(tmp), settings)
+            mp4 = store.put_file(clip_object_key(seg.game_id, seg.period, cid), result.mp4_path, MP4)
+            jpg = store.put_file(thumbnail_object_key(seg.game_id, seg.period, cid), result.thumbnail_path, JPEG)
+        assets = [
+            AssetRecord("mp4", mp4.key, mp4.uri, mp4.bytes, mp4.sha256, MP4),
+            AssetRecord("thumbnail", jpg.key, jpg.uri, jpg.bytes, jpg.sha256, JPEG),
+        ]
+        return ClipOutcome(_record(seg, cid, source, source_sha256, assets), False, time.monotonic() - started)
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hb-cut") as pool:
+        futures = {pool.submit(cut_one, seg): seg for seg in todo}
+        for future in as_completed(futures):
+            seg = futures[future]
+            done += 1
+            try:
+                outcome = future.result()
+            except Exception as exc:  # one bad clip must not lose the partition's others
+                failures.append(ClipFailure(seg, f"{type(exc).__name__}: {exc}"))
+                progress(f"[{done}/{len(todo)}] event {seg.event_id} FAILED: {exc}")
+                continue
+            outcomes.append(outcome)
+            progress(
+                f"[{done}/{len(todo)}] cut event {seg.event_id} ({seg.event_type}) frames "
+                f"{seg.start_frame}-{seg.end_frame} in {outcome.seconds:.2f} s"
+            )
+    order = {s.event_id: i for i, s in enumerate(segments)}
+    outcomes.sort(key=lambda o: order[o.record.event_id])
+    return outcomes, failures

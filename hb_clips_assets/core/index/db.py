@@ -1,0 +1,59 @@
+"""Engines for the media index: SQLite file (embedded default) or PostgreSQL."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from .models import SCHEMA, Base
+
+
+def create_media_engine(url: str) -> Engine:
+    """An engine on which the ``media`` schema resolves.
+
+    SQLite has no schemas, so every connection opens an empty in-memory main
+    database and attaches the file as ``media``: the file then holds plain
+    ``clips``, ``clip_assets``, ``clip_tags`` tables and ``media.clips`` works
+    in SQL, as the data contract asks.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database
+    if not database or database == ":memory:":
+        raise ValueError("the media index needs a SQLite file, e.g. sqlite:///var/media.db")
+    path = Path(database).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(":memory:", timeout=60, check_same_thread=False)
+        conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (str(path),))
+        conn.execute(f"PRAGMA {SCHEMA}.journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=60000")
+        return conn
+
+    engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+
+    # pysqlite starts transactions lazily; take the write lock at BEGIN so two
+    # writers queue instead of failing with "database is locked" mid-transaction.
+    @event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the media schema and tables where missing (idempotent)."""
+    with engine.begin() as conn:
+        if engine.dialect.name != "sqlite":
+            conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
+        Base.metadata.create_all(conn)

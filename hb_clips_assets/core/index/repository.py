@@ -1,0 +1,157 @@
+"""Reads and writes of the media index. One transaction per partition; upserts
+on natural keys, so a partition can be written any number of times.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .db import create_media_engine, create_schema
+from .models import Clip, ClipAsset, ClipTag
+
+
+@dataclass(frozen=True)
+class AssetRecord:
+    kind: str
+    object_key: str
+    uri: str
+    bytes: int
+    sha256: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class ClipRecord:
+    clip_id: str
+    game_id: str
+    period: str
+    event_id: str
+    event_type: str
+    player_id: str
+    team: str
+    opponent: str | None
+    zone: str | None
+    strength: str | None
+    timecode: str | None
+    event_frame: int
+    start_frame: int
+    end_frame: int
+    fps_num: int
+    fps_den: int
+    source_uri: str
+    source_sha256: str
+    tags: dict[str, str] = field(default_factory=dict)
+    assets: tuple[AssetRecord, ...] = ()
+
+    def clip_row(self) -> dict:
+        fps = self.fps_num / self.fps_den
+        start_s = self.start_frame * self.fps_den / self.fps_num
+        end_s = self.end_frame * self.fps_den / self.fps_num
+        row = {k: getattr(self, k) for k in _CLIP_COLUMNS if k not in ("fps", "start_s", "end_s", "duration_s")}
+        return row | {"fps": fps, "start_s": start_s, "end_s": end_s, "duration_s": end_s - start_s}
+
+
+_CLIP_COLUMNS = [c.name for c in Clip.__table__.columns if c.name != "created_at"]
+
+
+@dataclass(frozen=True)
+class PartitionWrite:
+    clips: int  # rows in the partition after the write
+    inserted: int
+    removed_object_keys: tuple[str, ...]  # objects of stale clips, for the caller to delete
+
+
+class MediaIndex:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine: Engine = create_media_engine(url)
+        create_schema(self.engine)
+
+    def _insert(self, table):
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    def assets_of(self, clip_ids: list[str]) -> dict[tuple[str, str], AssetRecord]:
+        """Recorded assets by (clip_id, kind)."""
+        if not clip_ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ClipAsset).where(ClipAsset.clip_id.in_(clip_ids))).mappings().all()
+        return {
+            (r["clip_id"], r["kind"]): AssetRecord(
+                r["kind"], r["object_key"], r["uri"], r["bytes"], r["sha256"], r["content_type"]
+            )
+            for r in rows
+        }
+
+    def write_partition(self, game_id: str, period: str, records: list[ClipRecord]) -> PartitionWrite:
+        """Make the index hold exactly ``records`` for this game and period, in one transaction.
+
+        Rows of the partition that are not in ``records`` (a replaced video,
+        a corrected timecode) are removed with their assets and tags; their
+        object keys are returned so the caller can delete the objects after
+        the commit.
+        """
+        ids = [r.clip_id for r in records]
+        event_ids = [r.event_id for r in records]
+        with self.engine.begin() as conn:
+            stale_filter = (Clip.game_id == game_id) & ((Clip.period == period) | Clip.event_id.in_(event_ids))
+            if ids:
+                stale_filter &= Clip.clip_id.not_in(ids)
+            stale = conn.execute(select(Clip.clip_id).where(stale_filter)).scalars().all()
+            stale_keys: list[str] = []
+            if stale:
+                stale_keys = list(
+                    conn.execute(select(ClipAsset.object_key).where(ClipAsset.clip_id.in_(stale))).scalars()
+                )
+                # Children first: do not rely on ON DELETE CASCADE being enabled on every connection.
+                conn.execute(delete(ClipTag).where(ClipTag.clip_id.in_(stale)))
+                conn.execute(delete(ClipAsset).where(ClipAsset.clip_id.in_(stale)))
+                conn.execute(delete(Clip).where(Clip.clip_id.in_(stale)))
+            existing = set(conn.execute(select(Clip.clip_id).where(Clip.clip_id.in_(ids))).scalars()) if ids else set()
+            if records:
+                rows = [r.clip_row() for r in records]
+                stmt = self._insert(Clip.__table__).values(rows)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["clip_id"],
+                    set_={c: stmt.excluded[c] for c in _CLIP_COLUMNS if c != "clip_id"},
+                )
+                conn.execute(stmt)
+                conn.execute(delete(ClipTag).where(ClipTag.clip_id.in_(ids)))
+                tags = [{"clip_id": r.clip_id, "tag": k, "value": v} for r in records for k, v in sorted(r.tags.items())]
+                if tags:
+                    conn.execute(self._insert(ClipTag.__table__).values(tags))
+                assets = [
+                    {"clip_id": r.clip_id, **a.__dict__} for r in records for a in r.assets
+                ]
+                if assets:
+                    stmt = self._insert(ClipAsset.__table__).values(assets)
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=["clip_id", "kind"],
+                        set_={c: stmt.excluded[c] for c in ("object_key", "uri", "bytes", "sha256", "content_type")},
+                    )
+                    conn.execute(stmt)
+        return PartitionWrite(len(records), len(set(ids) - existing), tuple(stale_keys))
+
+    def count_clips(self, game_id: str | None = None, period: str | None = None) -> int:
+        query = select(func.count()).select_from(Clip)
+        if game_id is not None:
+            query = query.where(Clip.game_id == game_id)
+        if period is not None:
+            query = query.where(Clip.period == period)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    def clips(self, game_id: str | None = None, period: str | None = None) -> list[dict]:
+        query = select(Clip).order_by(Clip.game_id, Clip.period, Clip.start_frame, Clip.event_id)
+        if game_id is not None:
+            query = query.where(Clip.game_id == game_id)
+        if period is not None:
+            query = query.where(Clip.period == period)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def dispose(self) -> None:
+        self.engine.dispose()

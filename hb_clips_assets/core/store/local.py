@@ -1,0 +1,59 @@
+"""A local folder as object store: the embedded default."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..hashing import sha256_file
+from .base import StoredObject, StoreError, validate_key
+
+
+class LocalObjectStore:
+    def __init__(self, root: Path | str):
+        self.root = Path(root).resolve()
+
+    def __repr__(self) -> str:
+        return f"LocalObjectStore({str(self.root)!r})"
+
+    def path_of(self, key: str) -> Path:
+        return self.root / validate_key(key)
+
+    def uri(self, key: str) -> str:
+        return self.path_of(key).as_uri()
+
+    def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
+        final = self.path_of(key)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        except OSError as exc:
+            raise StoreError(f"cannot write to object store {self.root}: {exc.strerror or exc}") from None
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as dst, open(path, "rb") as src:
+                shutil.copyfileobj(src, dst, 1 << 20)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, final)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"cannot write {final}: {exc.strerror or exc}") from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return StoredObject(key, final.as_uri(), final.stat().st_size, sha256_file(final), content_type)
+
+    def stat(self, key: str) -> StoredObject | None:
+        path = self.path_of(key)
+        if not path.is_file():
+            return None
+        return StoredObject(key, path.as_uri(), path.stat().st_size, sha256_file(path))
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.path_of(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        self.path_of(key).unlink(missing_ok=True)

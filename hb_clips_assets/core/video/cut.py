@@ -1,0 +1,231 @@
+"""Cut one segment of a source video into a frame-accurate H.264 MP4 and a
+JPEG thumbnail, in one process with PyAV (FFmpeg's libraries).
+
+Why decode-and-select instead of ``ffmpeg -ss``: a seek by time lands on a
+keyframe and FFmpeg versions disagree on which frame comes first after it
+(duplicated first frames, empty edits). Here every decoded frame is matched to
+its display index by its timestamp, so the first frame written is exactly
+``start_frame`` and exactly ``end_frame - start_frame`` frames are written.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .probe import VideoError, VideoInfo
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """Everything about encoding that changes the output bytes (part of the clip id)."""
+
+    video_codec: str = "libx264"
+    preset: str = "ultrafast"
+    crf: int = 20
+    pix_fmt: str = "yuv420p"
+    audio_codec: str = "aac"
+    audio_bitrate: int = 128_000
+    thumbnail_quality: int = 85
+    version: int = 1  # bump when the cutter's output changes for the same settings
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CutResult:
+    mp4_path: Path
+    thumbnail_path: Path
+    frames: int
+    audio_samples: int
+    audio_sample_rate: int | None
+
+
+class CutError(RuntimeError):
+    pass
+
+
+def cut_clip(
+    source: VideoInfo,
+    start_frame: int,
+    end_frame: int,
+    event_frame: int,
+    out_dir: Path,
+    settings: EncodeSettings = EncodeSettings(),
+) -> CutResult:
+    """Encode source frames ``[start_frame, end_frame)`` to an MP4 in ``out_dir``
+    and the ``event_frame`` to a JPEG beside it. Both files get unique temporary
+    names; the caller moves them into the store.
+    """
+    if not 0 <= start_frame < end_frame <= source.frame_count:
+        raise CutError(
+            f"{source.path}: frame range [{start_frame}, {end_frame}) is outside the video's 0..{source.frame_count}"
+        )
+    if not start_frame <= event_frame < end_frame:
+        raise CutError(f"{source.path}: event frame {event_frame} is outside [{start_frame}, {end_frame})")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd, mp4_name = tempfile.mkstemp(prefix=".cut-", suffix=".mp4", dir=out_dir)
+    os.close(fd)
+    fd, jpg_name = tempfile.mkstemp(prefix=".thumb-", suffix=".jpg", dir=out_dir)
+    os.close(fd)
+    mp4_path, jpg_path = Path(mp4_name), Path(jpg_name)
+    try:
+        frames, samples = _encode(source, start_frame, end_frame, event_frame, mp4_path, jpg_path, settings)
+    except BaseException:
+        mp4_path.unlink(missing_ok=True)
+        jpg_path.unlink(missing_ok=True)
+        raise
+    return CutResult(mp4_path, jpg_path, frames, samples, source.audio_sample_rate if samples else None)
+
+
+def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[int, int]:
+    wanted = end - start
+    t0 = source.pts_seconds(start)  # clip start on the file's timeline
+    audio_samples_wanted = 0
+    with av.open(source.path) as inp, av.open(
+        str(mp4_path), "w", format="mp4", options={"movflags": "+faststart"}
+    ) as out:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        ain = inp.streams.audio[0] if inp.streams.audio else None
+
+        vout = out.add_stream(settings.video_codec, rate=source.fps)
+        vout.width, vout.height, vout.pix_fmt = source.width, source.height, settings.pix_fmt
+        # Frame timestamps are in 1/fps; the muxer later changes vout.time_base, so keep our own copy.
+        vout.codec_context.time_base = 1 / Fraction(source.fps)
+        vout.codec_context.options = {"preset": settings.preset, "crf": str(settings.crf)}
+        aout = audio = None
+        if ain is not None:
+            rate = ain.codec_context.sample_rate
+            aout = out.add_stream(settings.audio_codec, rate=rate, layout=ain.codec_context.layout.name)
+            aout.bit_rate = settings.audio_bitrate
+            audio_samples_wanted = round((end - start) / Fraction(source.fps) * rate)
+            audio = _AudioTrim(t0, audio_samples_wanted, rate, ain.codec_context.layout.name)
+
+        # Seek to the keyframe at or before the start, by its presentation time.
+        key = source.keyframe_at_or_before(start)
+        inp.seek(source.pts[key], stream=vin, backward=True, any_frame=False)
+
+        written = 0
+        first_seen: int | None = None
+        thumb_done = False
+        streams = [vin] + ([ain] if ain is not None else [])
+        for packet in inp.demux(*streams):
+            if packet.stream is vin:
+                if written >= wanted:
+                    continue
+                for frame in packet.decode():
+                    written, first_seen, thumb_done = _take_video(
+                        source, frame, start, end, event, written, first_seen, thumb_done, vout, out, jpg_path, settings
+                    )
+            elif audio is not None:
+                for frame in packet.decode():
+                    audio.feed(frame)
+            if written >= wanted and (audio is None or audio.complete):
+                break
+        if written < wanted:  # frames still inside the decoder (B-frame reorder)
+            for frame in vin.codec_context.decode(None):
+                written, first_seen, thumb_done = _take_video(
+                    source, frame, start, end, event, written, first_seen, thumb_done, vout, out, jpg_path, settings
+                )
+        for pkt in vout.encode(None):
+            out.mux(pkt)
+        if first_seen is None or first_seen > start:
+            raise CutError(
+                f"{source.path}: decoding after the seek began at frame {first_seen}, after the wanted start {start}"
+            )
+        if written != wanted:
+            raise CutError(f"{source.path}: decoded {written} of {wanted} frames of [{start}, {end})")
+        if not thumb_done:
+            raise CutError(f"{source.path}: event frame {event} was not decoded")
+        audio_written = 0
+        if audio is not None:
+            for frame in audio.frames():
+                for pkt in aout.encode(frame):
+                    out.mux(pkt)
+                audio_written += frame.samples
+            for pkt in aout.encode(None):
+                out.mux(pkt)
+    return written, audio_written
+
+
+def _take_video(source, frame, start, end, event, written, first_seen, thumb_done, vout, out, jpg_path, settings):
+    pts = frame.pts if frame.pts is not None else frame.dts
+    index = source.frame_index_of_pts(pts)
+    if first_seen is None:
+        first_seen = index
+    if index < start or index >= end:
+        return written, first_seen, thumb_done
+    if index != start + written:
+        raise CutError(f"{source.path}: expected frame {start + written}, decoded frame {index} (missing or duplicated frame)")
+    if index == event:
+        frame.to_image().save(jpg_path, format="JPEG", quality=settings.thumbnail_quality)
+        thumb_done = True
+    frame = frame.reformat(format=settings.pix_fmt) if frame.format.name != settings.pix_fmt else frame
+    frame.pts = written
+    frame.time_base = 1 / Fraction(source.fps)
+    frame.pict_type = av.video.frame.PictureType.NONE  # let the encoder choose; keep no source keyframe flags
+    for pkt in vout.encode(frame):
+        out.mux(pkt)
+    return written + 1, first_seen, thumb_done
+
+
+class _AudioTrim:
+    """Collect decoded audio and hand out exactly the samples of the clip's time span."""
+
+    def __init__(self, t0: Fraction, samples: int, rate: int, layout: str):
+        self.t0, self.samples, self.rate, self.layout = t0, samples, rate, layout
+        self.chunks: list[np.ndarray] = []
+        self.have = 0
+        self.start_offset: int | None = None  # clip start, in samples from the first kept chunk
+
+    @property
+    def complete(self) -> bool:
+        return self.start_offset is not None and self.have - self.start_offset >= self.samples
+
+    def feed(self, frame: av.AudioFrame) -> None:
+        if self.complete or frame.pts is None:
+            return
+        data = frame.to_ndarray()
+        if frame.format.is_packed:
+            data = data.reshape(-1, len(frame.layout.channels)).T
+        data = data.astype(np.float32, copy=False)
+        if frame.format.name.startswith("s16"):
+            data = data / 32768.0
+        frame_t = frame.pts * frame.time_base
+        if self.start_offset is None:
+            offset = round((self.t0 - frame_t) * self.rate)
+            if offset < 0:  # audio starts after the clip start: pad with silence
+                data = np.concatenate([np.zeros((data.shape[0], -offset), np.float32), data], axis=1)
+                offset = 0
+            if offset >= data.shape[1]:
+                return  # whole frame before the clip
+            self.start_offset = offset
+        self.chunks.append(data)
+        self.have += data.shape[1]
+
+    def frames(self):
+        if self.start_offset is None:
+            return
+        data = np.concatenate(self.chunks, axis=1)[:, self.start_offset : self.start_offset + self.samples]
+        if data.shape[1] < self.samples:  # source audio ended early: pad with silence
+            data = np.pad(data, ((0, 0), (0, self.samples - data.shape[1])))
+        data = np.ascontiguousarray(data)
+        for pos in range(0, self.samples, 1024):
+            chunk = np.ascontiguousarray(data[:, pos : pos + 1024])
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=self.layout)
+            frame.sample_rate = self.rate
+            frame.pts = pos
+            frame.time_base = Fraction(1, self.rate)
+            yield frame
+
+
+__all__ = ["EncodeSettings", "CutResult", "CutError", "VideoError", "cut_clip"]

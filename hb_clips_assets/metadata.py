@@ -1,0 +1,43 @@
+"""Materialization metadata shared by the assets: readable tables and previews."""
+from __future__ import annotations
+
+import base64
+import io
+
+from dagster import MetadataValue
+from PIL import Image
+
+from .core.contract import Rejection
+
+MAX_ROWS = 20
+
+
+def _cell(value) -> str:
+    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(headers: list[str], rows: list[list], total: int | None = None) -> MetadataValue:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows[:MAX_ROWS]]
+    total = len(rows) if total is None else total
+    if total > MAX_ROWS:
+        lines.append(f"\n_first {MAX_ROWS} of {total}_")
+    return MetadataValue.md("\n".join(lines) if rows else "_none_")
+
+
+def rejection_metadata(rejected: list[Rejection], prefix: str = "rejected") -> dict:
+    return {
+        f"{prefix}_rows": len(rejected),
+        f"{prefix}_first": markdown_table(
+            ["file", "line", "event_id", "reason"], [[r.file, r.line, r.event_id, r.reason] for r in rejected]
+        ),
+    }
+
+
+def thumbnail_preview(jpeg: bytes, width: int = 240) -> MetadataValue:
+    """A small inline JPEG, so the UI shows what was cut without leaving the page."""
+    image = Image.open(io.BytesIO(jpeg))
+    image.thumbnail((width, width))
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=70)
+    return MetadataValue.md(f"![thumbnail](data:image/jpeg;base64,{base64.b64encode(buf.getvalue()).decode()})")
