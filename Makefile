@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` (install, sample data, cut the
+# library) and `make test`. Everything installs into ./.venv from PyPI.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= data
+
+.PHONY: install demo test ui bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	@if [ ! -f $(DATA)/.sample-data-complete ]; then $(BIN)/hb-clips sample-data $(DATA); fi
+	$(BIN)/hb-clips run --data-root $(DATA)
+
+test: install
+	$(BIN)/python -m pytest
+
+ui: install
+	DAGSTER_HOME=$(CURDIR)/var/dagster_home HB_DATA_ROOT=$(CURDIR)/$(DATA) $(BIN)/dagster dev
+
+bench: install
+	$(BIN)/python bench/bench_cut.py
+
+clean:
+	rm -rf var
