@@ -88,7 +88,7 @@ class MetricsFile:
 
 
 def validate_game_id(game_id: str) -> str:
-    if not isinstance(game_id, str) or not _GAME_ID.match(game_id):
+    if not isinstance(game_id, str) or not _GAME_ID.fullmatch(game_id):
         raise ContractError(
             f"invalid game_id {game_id!r}: use 1 to 64 characters of A-Z a-z 0-9 _ -"
         )
@@ -197,11 +197,11 @@ def read_metrics(path: Path, game_id: str) -> MetricsFile:
         if event_id in seen:
             reject(f"duplicate event_id {event_id!r} (first on line {seen[event_id]})", period)
             continue
-        seen[event_id] = line
         zone = (row.get("zone") or "").upper() or None
         if zone is not None and zone not in ("O", "D", "N"):
             reject(f"unknown zone {row['zone']!r}: expected O, D or N", period)
             continue
+        seen[event_id] = line
         events.append(
             MetricEvent(
                 event_id=event_id,

@@ -66,12 +66,12 @@ def supports_drop_frame(fps: Fraction) -> bool:
     return Fraction(fps) in _DROP_FRAME_RATES
 
 
-def _dropped_per_minute(fps: Fraction) -> int:
+def _dropped_per_minute(fps: Fraction, label: object) -> int:
     try:
         return _DROP_FRAME_RATES[Fraction(fps)]
     except KeyError:
         raise TimecodeError(
-            f"drop-frame timecode used with a {float(fps):.3f} fps video; "
+            f"drop-frame timecode {label} used with a {float(fps):.3f} fps video; "
             "drop-frame exists only for 29.97 and 59.94 fps"
         ) from None
 
@@ -86,7 +86,7 @@ def timecode_to_frame(timecode: Timecode | str, fps: Fraction) -> int:
     frame = (total_minutes * 60 + tc.seconds) * rate + tc.frames
     if not tc.drop_frame:
         return frame
-    drop = _dropped_per_minute(fps)
+    drop = _dropped_per_minute(fps, tc)
     if tc.minutes % 10 != 0 and tc.seconds == 0 and tc.frames < drop:
         raise TimecodeError(
             f"drop-frame timecode {tc} does not exist: frames 00-{drop - 1:02d} are skipped "
@@ -103,7 +103,7 @@ def frame_to_timecode(frame: int, fps: Fraction, drop_frame: bool | None = None)
     if drop_frame is None:
         drop_frame = supports_drop_frame(fps)
     if drop_frame:
-        drop = _dropped_per_minute(fps)
+        drop = _dropped_per_minute(fps, f"for frame {frame}")
         per_10min = rate * 600 - drop * 9
         per_minute = rate * 60 - drop
         tens, rem = divmod(frame, per_10min)

@@ -63,6 +63,19 @@ class PartitionWrite:
     removed_object_keys: tuple[str, ...]  # objects of stale clips, for the caller to delete
 
 
+def _refuse_duplicates(records: list[ClipRecord]) -> None:
+    """A batch must name each clip, event and asset once: the upsert would
+    otherwise keep the last silently (SQLite) or fail (PostgreSQL)."""
+    for what, keys in (
+        ("clip_id", [r.clip_id for r in records]),
+        ("event_id", [r.event_id for r in records]),
+        ("(clip_id, kind)", [(r.clip_id, a.kind) for r in records for a in r.assets]),
+    ):
+        dupes = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"duplicate {what} in one partition write: {', '.join(dupes[:5])}")
+
+
 class MediaIndex:
     def __init__(self, url: str):
         self.url = url
@@ -96,6 +109,7 @@ class MediaIndex:
         """
         ids = [r.clip_id for r in records]
         event_ids = [r.event_id for r in records]
+        _refuse_duplicates(records)
         with self.engine.begin() as conn:
             stale_filter = (Clip.game_id == game_id) & ((Clip.period == period) | Clip.event_id.in_(event_ids))
             if ids:

@@ -24,7 +24,7 @@ class StoredObject:
 
 def validate_key(key: str) -> str:
     """Keys are built from validated ids, but check anyway: no traversal, no odd bytes."""
-    if not _KEY.match(key) or any(part in (".", "..") or part.startswith(".") for part in key.split("/")):
+    if not _KEY.fullmatch(key) or any(part in (".", "..") or part.startswith(".") for part in key.split("/")):
         raise StoreError(f"invalid object key {key!r}")
     return key
 
