@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 from .core.contract import ContractError, validate_game_id
@@ -17,7 +18,10 @@ def _setting(name: str) -> str:
 def cmd_sample_data(args) -> int:
     from .sample_data import write_sample_data
 
-    write_sample_data(Path(args.dir), period_seconds=args.period_seconds)
+    write_sample_data(
+        Path(args.dir), period_seconds=args.period_seconds, width=args.width, height=args.height,
+        fps=Fraction(args.fps), games=args.game,
+    )
     print(f"sample data root written to {Path(args.dir).resolve()}")
     return 0
 
@@ -75,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("sample-data", help="write a realistic sample data root (CSVs and generated period videos)")
     p.add_argument("dir", help="folder to write (e.g. ./data)")
     p.add_argument("--period-seconds", type=float, default=120.0, help="length of each period video (default 120)")
+    p.add_argument("--width", type=int, default=1280)
+    p.add_argument("--height", type=int, default=720)
+    p.add_argument("--fps", default="60000/1001", help="frame rate as a fraction (default 60000/1001)")
+    p.add_argument("--game", action="append", choices=["20031", "20038"], help="only this sample game (repeatable)")
     p.set_defaults(func=cmd_sample_data)
 
     p = sub.add_parser("run", help="materialize every game x period partition found under the data root")

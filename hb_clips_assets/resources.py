@@ -5,7 +5,6 @@ Every setting has one home here and one name (documented in README.md).
 from __future__ import annotations
 
 import os
-from functools import cached_property
 from pathlib import Path
 
 from dagster import ConfigurableResource, EnvVar

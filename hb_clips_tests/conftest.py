@@ -1,0 +1,32 @@
+"""Shared fixtures: small generated videos, made once per test session."""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from hb_clips_assets.core.video.synth import write_marked_video
+
+
+@pytest.fixture(scope="session")
+def video_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("videos")
+
+
+@pytest.fixture(scope="session")
+def src_5994(video_dir) -> Path:
+    """6 s, 320x180, 59.94 fps, H.264 High with 3 B-frames, keyframe every 120 frames, AAC."""
+    return write_marked_video(video_dir / "src_5994.mp4", 360, Fraction(60000, 1001))
+
+
+@pytest.fixture(scope="session")
+def src_25_silent(video_dir) -> Path:
+    """6 s at 25 fps, no audio, keyframe every 50 frames."""
+    return write_marked_video(video_dir / "src_25.mp4", 150, Fraction(25), audio=False)
+
+
+@pytest.fixture(scope="session")
+def src_open_gop(video_dir) -> Path:
+    """59.94 fps with open GOPs: the I-frames after the first are not IDRs."""
+    return write_marked_video(video_dir / "src_open_gop.mp4", 360, Fraction(60000, 1001), open_gop=True)
