@@ -12,6 +12,7 @@ import pytest
 
 from hb_clips_assets.core.video.framemark import read_frame_mark_from_av_frame
 from hb_clips_assets.sample_data import (
+    COMPLETE_MARKER,
     METRICS_HEADER,
     SampleSummary,
     _metrics_rows,
@@ -76,7 +77,7 @@ def test_files_and_headers(sample: SampleSummary) -> None:
     for g in ("20031", "20038"):
         expected |= {f"metrics/{g}.csv", f"shifts/{g}.csv"} | {f"video/{g}/{p}.mp4" for p in "123"}
     written = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    assert written == expected  # no temporary files left behind
+    assert written == expected | {COMPLETE_MARKER}  # no temporary files left behind
     assert {p.relative_to(root).as_posix() for p in sample.files} == expected
     assert _rows(root / "schedule.csv")[0] == ["game_id", "date", "home", "away"]
     assert _rows(root / "roster.csv")[0] == ["player_id", "name", "team", "position", "aliases"]
