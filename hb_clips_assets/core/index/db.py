@@ -30,10 +30,9 @@ def create_media_engine(url: str) -> Engine:
 
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(":memory:", timeout=60, check_same_thread=False)
-        conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (str(path),))
-        conn.execute(f"PRAGMA {SCHEMA}.journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=60000")
+        conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (str(path),))
+        conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
     engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
@@ -53,6 +52,14 @@ def create_media_engine(url: str) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create the media schema and tables where missing (idempotent)."""
+    if engine.dialect.name == "sqlite":
+        # WAL lets readers go on while a partition is written; it is a property of the
+        # file, so set it once here (outside a transaction, as SQLite requires).
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute(f"PRAGMA {SCHEMA}.journal_mode=WAL")
+        finally:
+            raw.close()
     with engine.begin() as conn:
         if engine.dialect.name != "sqlite":
             conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
