@@ -3,13 +3,11 @@ from dagster import AssetSelection, Definitions, define_asset_job
 
 from .assets import clip_assets
 from .io_managers import ParquetIOManager
-from .partitions import game_period_partitions
 from .resources import default_resources, setting
 
 clip_game_period_job = define_asset_job(
     "clip_game_period",
     selection=AssetSelection.assets(*clip_assets),
-    partitions_def=game_period_partitions,
     description="Validate metrics, resolve segments, cut clips and index them for one game period.",
 )
 

@@ -25,9 +25,11 @@ DEFAULTS = {
 }
 
 
-def setting(name: str):
-    """The environment variable where it is set (shown as such in the UI), else the default."""
-    return EnvVar(name) if os.environ.get(name) else DEFAULTS[name]
+def setting(name: str) -> EnvVar:
+    """The setting's environment variable, read when a run starts (so the CLI, the
+    UI and the tests can set it late); its default is filled in where unset."""
+    os.environ.setdefault(name, DEFAULTS[name])
+    return EnvVar(name)
 
 
 class DataRootResource(ConfigurableResource):
@@ -108,5 +110,5 @@ def default_resources() -> dict:
         "data_root": DataRootResource(path=setting("HB_DATA_ROOT")),
         "object_store": ObjectStoreResource(url=setting("HB_STORE_URL")),
         "media_index": MediaIndexResource(url=setting("HB_MEDIA_DB_URL")),
-        "clip_settings": ClipSettingsResource(workers=int(os.environ.get("HB_CUT_WORKERS", DEFAULTS["HB_CUT_WORKERS"]))),
+        "clip_settings": ClipSettingsResource(workers=EnvVar.int(setting("HB_CUT_WORKERS").env_var_name)),
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from .core.contract import PERIODS, ContractError, read_metrics, validate_game_id
+from .failures import step_failure_message
 
 DEFAULT_DAGSTER_HOME = "./var/dagster_home"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -101,10 +102,7 @@ def run_partitions(
         error = None
         if not result.success:
             failures = [e for e in result.all_events if e.is_step_failure]
-            error = "; ".join(
-                f"{e.step_key}: {e.step_failure_data.error.message.strip() if e.step_failure_data.error else 'failed'}"
-                for e in failures
-            ) or "run failed"
+            error = "; ".join(f"{e.step_key}: {step_failure_message(e)}" for e in failures) or "run failed"
         outcome = PartitionOutcome(game_id, period, result.success, time.monotonic() - started, _metadata_values(result), error)
         outcomes.append(outcome)
         status = "ok" if outcome.success else f"FAILED: {error}"

@@ -8,6 +8,7 @@ from ..core.cutting import produce_clips
 from ..core.identity import source_fingerprint
 from ..core.tables import records_to_table, segments_from_table
 from ..core.video.probe import probe_video
+from ..failures import input_errors_fail_cleanly
 from ..metadata import markdown_table, thumbnail_preview
 from ..partitions import game_period_partitions, split_game_period
 from ..resources import ClipSettingsResource, MediaIndexResource, ObjectStoreResource
@@ -28,47 +29,48 @@ def clips(
     media_index: MediaIndexResource,
     clip_settings: ClipSettingsResource,
 ):
-    game_id, period = split_game_period(context.partition_key)
-    meta = {k.decode(): v.decode() for k, v in (event_segments.schema.metadata or {}).items()}
-    video_path = Path(meta["source_path"])
-    segments = segments_from_table(event_segments)
-    source = probe_video(video_path)
-    if source_fingerprint(video_path) != meta["source_sha256"]:
-        raise Failure(f"{video_path} changed after its segments were resolved; re-materialize event_segments first")
-    store = object_store.get_store()
-    context.log.info(f"cutting {len(segments)} clips of {video_path} with {clip_settings.workers} workers")
-    outcomes, failures = produce_clips(
-        segments, source, meta["source_sha256"], store, media_index.get_index(),
-        clip_settings.encode_settings(), clip_settings.workers, context.log.info,
-    )
-    cut = [o for o in outcomes if not o.cached]
-    records = [o.record for o in outcomes]
-    bytes_written = sum(a.bytes for o in cut for a in o.record.assets)
-    metadata = {
-        "clips": len(records),
-        "clips_cut": len(cut),
-        "clips_cached": len(outcomes) - len(cut),
-        "clips_failed": len(failures),
-        "bytes_written": MetadataValue.int(bytes_written),
-        "cut_seconds_total": round(sum(o.seconds for o in cut), 2),
-        "clips_table": markdown_table(
-            ["clip_id", "event_id", "event_type", "player", "frames", "seconds", "mp4 bytes"],
-            [
-                [r.clip_id[:12], r.event_id, r.event_type, r.player_id, f"{r.start_frame}-{r.end_frame}",
-                 f"{float(Fraction(r.end_frame - r.start_frame) * r.fps_den / r.fps_num):.2f}",
-                 next((a.bytes for a in r.assets if a.kind == "mp4"), "")]
-                for r in records
-            ],
-        ),
-    }
-    if records:
-        thumb = next(a for a in records[0].assets if a.kind == "thumbnail")
-        metadata["thumbnail_preview"] = thumbnail_preview(store.get_bytes(thumb.object_key))
-    if failures:
-        metadata["failures"] = markdown_table(["event_id", "error"], [[f.segment.event_id, f.error] for f in failures])
-    yield Output(records_to_table(records), metadata=metadata)
-    if failures:
-        raise Failure(
-            f"{len(failures)} of {len(segments)} clips of game {game_id} period {period} failed: "
-            + "; ".join(f"event {f.segment.event_id}: {f.error}" for f in failures[:5]),
+    with input_errors_fail_cleanly():
+        game_id, period = split_game_period(context.partition_key)
+        meta = {k.decode(): v.decode() for k, v in (event_segments.schema.metadata or {}).items()}
+        video_path = Path(meta["source_path"])
+        segments = segments_from_table(event_segments)
+        source = probe_video(video_path)
+        if source_fingerprint(video_path) != meta["source_sha256"]:
+            raise Failure(f"{video_path} changed after its segments were resolved; re-materialize event_segments first")
+        store = object_store.get_store()
+        context.log.info(f"cutting {len(segments)} clips of {video_path} with {clip_settings.workers} workers")
+        outcomes, failures = produce_clips(
+            segments, source, meta["source_sha256"], store, media_index.get_index(),
+            clip_settings.encode_settings(), clip_settings.workers, context.log.info,
         )
+        cut = [o for o in outcomes if not o.cached]
+        records = [o.record for o in outcomes]
+        bytes_written = sum(a.bytes for o in cut for a in o.record.assets)
+        metadata = {
+            "clips": len(records),
+            "clips_cut": len(cut),
+            "clips_cached": len(outcomes) - len(cut),
+            "clips_failed": len(failures),
+            "bytes_written": MetadataValue.int(bytes_written),
+            "cut_seconds_total": round(sum(o.seconds for o in cut), 2),
+            "clips_table": markdown_table(
+                ["clip_id", "event_id", "event_type", "player", "frames", "seconds", "mp4 bytes"],
+                [
+                    [r.clip_id[:12], r.event_id, r.event_type, r.player_id, f"{r.start_frame}-{r.end_frame}",
+                     f"{float(Fraction(r.end_frame - r.start_frame) * r.fps_den / r.fps_num):.2f}",
+                     next((a.bytes for a in r.assets if a.kind == "mp4"), "")]
+                    for r in records
+                ],
+            ),
+        }
+        if records:
+            thumb = next(a for a in records[0].assets if a.kind == "thumbnail")
+            metadata["thumbnail_preview"] = thumbnail_preview(store.get_bytes(thumb.object_key))
+        if failures:
+            metadata["failures"] = markdown_table(["event_id", "error"], [[f.segment.event_id, f.error] for f in failures])
+        yield Output(records_to_table(records), metadata=metadata)
+        if failures:
+            raise Failure(
+                f"{len(failures)} of {len(segments)} clips of game {game_id} period {period} failed: "
+                + "; ".join(f"event {f.segment.event_id}: {f.error}" for f in failures[:5]),
+            )

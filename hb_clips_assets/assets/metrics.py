@@ -3,6 +3,7 @@ from dagster import AssetExecutionContext, Output, asset
 
 from ..core.contract import read_metrics
 from ..core.tables import events_to_table
+from ..failures import input_errors_fail_cleanly
 from ..metadata import rejection_metadata
 from ..partitions import game_period_partitions, split_game_period
 from ..resources import DataRootResource
@@ -16,13 +17,14 @@ from ..resources import DataRootResource
     description="Valid metric events of one game period (metrics/<game_id>.csv); bad rows set aside with file, line and reason.",
 )
 def metrics(context: AssetExecutionContext, data_root: DataRootResource):
-    game_id, period = split_game_period(context.partition_key)
-    path = data_root.metrics_path(game_id)
-    parsed = read_metrics(path, game_id).for_period(period)  # a unreadable file raises and fails the partition
-    for rejection in parsed.rejected:
-        context.log.warning(f"rejected {rejection}")
-    context.log.info(f"{path}: {len(parsed.events)} valid events in period {period}, {len(parsed.rejected)} rows set aside")
-    return Output(
-        events_to_table(parsed.events),
-        metadata={"source": str(path), "events": len(parsed.events), **rejection_metadata(parsed.rejected)},
-    )
+    with input_errors_fail_cleanly():
+        game_id, period = split_game_period(context.partition_key)
+        path = data_root.metrics_path(game_id)
+        parsed = read_metrics(path, game_id).for_period(period)  # a unreadable file raises and fails the partition
+        for rejection in parsed.rejected:
+            context.log.warning(f"rejected {rejection}")
+        context.log.info(f"{path}: {len(parsed.events)} valid events in period {period}, {len(parsed.rejected)} rows set aside")
+        return Output(
+            events_to_table(parsed.events),
+            metadata={"source": str(path), "events": len(parsed.events), **rejection_metadata(parsed.rejected)},
+        )

@@ -1,0 +1,33 @@
+"""Bad input fails a partition with the file and the problem, not a traceback."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from dagster import Failure
+
+from .core.contract import ContractError
+from .core.store import StoreError
+from .core.video.cut import CutError
+from .core.video.probe import VideoError
+
+# Errors whose message already names the file and the problem.
+INPUT_ERRORS = (ContractError, VideoError, CutError, StoreError)
+
+
+@contextmanager
+def input_errors_fail_cleanly():
+    try:
+        yield
+    except INPUT_ERRORS as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
+
+
+def step_failure_message(event) -> str:
+    """The readable reason of a STEP_FAILURE event."""
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return (error.message.strip() if error else "") or event.message or "failed"

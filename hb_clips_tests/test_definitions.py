@@ -1,0 +1,20 @@
+from dagster import AssetKey
+
+from hb_clips_assets.definitions import clip_game_period_job, defs
+from hb_clips_assets.partitions import game_period_partitions
+
+
+def test_definitions_load_with_the_four_assets_and_the_job():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys == {"metrics", "event_segments", "clips", "media_index"}
+    assert graph.get(AssetKey("media_index")).parent_keys == {AssetKey("clips")}
+    job = defs.resolve_job_def(clip_game_period_job.name)
+    assert job.partitions_def == game_period_partitions
+    assert set(game_period_partitions.partitions_defs[1].partitions_def.get_partition_keys()) == {"1", "2", "3", "OT"}
+
+
+def test_resources_read_their_environment_variables_at_run_time(monkeypatch, tmp_path):
+    monkeypatch.setenv("HB_STORE_URL", str(tmp_path / "elsewhere"))
+    store = defs.resources["object_store"]
+    assert store.url.env_var_name == "HB_STORE_URL"
