@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from dagster import AssetKey
 
 from hb_clips_assets.definitions import clip_game_period_job, defs
@@ -18,3 +23,16 @@ def test_resources_read_their_environment_variables_at_run_time(monkeypatch, tmp
     monkeypatch.setenv("HB_STORE_URL", str(tmp_path / "elsewhere"))
     store = defs.resources["object_store"]
     assert store.url.env_var_name == "HB_STORE_URL"
+
+
+def test_workspace_loads_as_the_ui_loads_it(tmp_path):
+    """`dagster definitions validate` loads workspace.yaml the way `dagster dev` does."""
+    root = Path(__file__).resolve().parent.parent
+    dagster = Path(sys.executable).with_name("dagster")
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"], cwd=root, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "All code locations passed validation" in proc.stderr + proc.stdout
