@@ -56,12 +56,19 @@ def cmd_run(args) -> int:
 def _print_summary(outcomes) -> None:
     header = f"{'game':<10} {'period':<6} {'status':<7} {'clips':>5} {'cut':>4} {'cached':>6} {'rejected':>8} {'seconds':>8}"
     print("\nsummary\n" + header + "\n" + "-" * len(header))
+    without_period: dict[str, int] = {}
     for o in outcomes:
-        rejected = o.value("metrics", "rejected_rows", 0) + o.value("event_segments", "rejected_rows", 0)
+        without_period[o.game_id] = o.value("metrics", "rejected_rows_without_period", 0)
+        rejected = (
+            o.value("metrics", "rejected_rows", 0) - without_period[o.game_id] + o.value("event_segments", "rejected_rows", 0)
+        )
         print(
             f"{o.game_id:<10} {o.period:<6} {'ok' if o.success else 'FAILED':<7} {o.value('clips', 'clips', 0):>5} "
             f"{o.value('clips', 'clips_cut', 0):>4} {o.value('clips', 'clips_cached', 0):>6} {rejected:>8} {o.seconds:>8.1f}"
         )
+    for game_id, count in without_period.items():
+        if count:
+            print(f"game {game_id}: {count} more row(s) rejected with no readable period (listed in each period's metadata)")
     for o in outcomes:
         if not o.success:
             print(f"\ngame {o.game_id} period {o.period} failed: {o.error}")

@@ -18,7 +18,10 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.setenv("HB_STORE_URL", "./var/store")
     monkeypatch.setenv("HB_MEDIA_DB_URL", "sqlite:///var/media.db")
     monkeypatch.setenv("HB_WORK_DIR", "./var/work")
-    write_sample_data(tmp_path / "data", period_seconds=6.0, width=320, height=180, games=["20038"], progress=lambda _m: None)
+    summary = write_sample_data(
+        tmp_path / "data", period_seconds=6.0, width=320, height=180, games=["20038"], progress=lambda _m: None
+    )
+    tmp_path.joinpath("bad_rows").write_text(str(len(summary.bad_rows["20038"])))
     return tmp_path
 
 
@@ -29,9 +32,14 @@ def test_run_materializes_every_period_and_prints_a_summary(workdir, capsys):
     index = MediaIndex("sqlite:///var/media.db")
     per_period = {p: index.count_clips("20038", p) for p in ("1", "2", "3")}
     assert all(n > 0 for n in per_period.values())
+    rejected = 0
     for period, n in per_period.items():
         line = next(l for l in out.splitlines() if l.startswith("20038") and l.split()[1] == period)
         assert line.split()[2] == "ok" and int(line.split()[3]) == n
+        rejected += int(line.split()[6])
+    # every bad row of the sample is counted once: per period, plus the one with no readable period
+    assert "game 20038: 1 more row(s) rejected with no readable period" in out
+    assert rejected + 1 == int((workdir / "bad_rows").read_text())
     # the runs are on the persistent instance the UI reads
     instance = DagsterInstance.from_config(str(workdir / "var" / "dagster_home"))
     assert instance.get_dynamic_partitions("game") == ["20038"]

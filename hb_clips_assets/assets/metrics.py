@@ -26,5 +26,11 @@ def metrics(context: AssetExecutionContext, data_root: DataRootResource):
         context.log.info(f"{path}: {len(parsed.events)} valid events in period {period}, {len(parsed.rejected)} rows set aside")
         return Output(
             events_to_table(parsed.events),
-            metadata={"source": str(path), "events": len(parsed.events), **rejection_metadata(parsed.rejected)},
+            metadata={
+                "source": str(path),
+                "events": len(parsed.events),
+                **rejection_metadata(parsed.rejected),
+                # rows with no readable period are listed in every period of the game
+                "rejected_rows_without_period": sum(r.period is None for r in parsed.rejected),
+            },
         )
