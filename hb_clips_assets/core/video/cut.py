@@ -33,6 +33,7 @@ class EncodeSettings:
     pix_fmt: str = "yuv420p"
     audio_codec: str = "aac"
     audio_bitrate: int = 128_000
+    aac_coder: str = "fast"  # FFmpeg's default "twoloop" costs about 0.25 s per 8 s clip, a fifth of the cut
     thumbnail_quality: int = 85
     version: int = 1  # bump when the cutter's output changes for the same settings
 
@@ -107,6 +108,7 @@ def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[in
             rate = ain.codec_context.sample_rate
             aout = out.add_stream(settings.audio_codec, rate=rate, layout=ain.codec_context.layout.name)
             aout.bit_rate = settings.audio_bitrate
+            aout.codec_context.options = {"aac_coder": settings.aac_coder}
             audio_samples_wanted = round((end - start) / Fraction(source.fps) * rate)
             audio = _AudioTrim(t0, audio_samples_wanted, rate, ain.codec_context.layout.name)
 
