@@ -88,7 +88,6 @@ def cut_clip(
 
 
 def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[int, int]:
-    wanted = end - start
     t0 = source.pts_seconds(start)  # clip start on the file's timeline
     audio_samples_wanted = 0
     with av.open(source.path) as inp, av.open(
@@ -100,7 +99,7 @@ def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[in
 
         vout = out.add_stream(settings.video_codec, rate=source.fps)
         vout.width, vout.height, vout.pix_fmt = source.width, source.height, settings.pix_fmt
-        # Frame timestamps are in 1/fps; the muxer later changes vout.time_base, so keep our own copy.
+        # Frame timestamps are in 1/fps; the muxer later changes vout.time_base, so frames carry their own.
         vout.codec_context.time_base = 1 / Fraction(source.fps)
         vout.codec_context.options = {"preset": settings.preset, "crf": str(settings.crf)}
         aout = audio = None
@@ -116,38 +115,24 @@ def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[in
         key = source.keyframe_at_or_before(start)
         inp.seek(source.pts[key], stream=vin, backward=True, any_frame=False)
 
-        written = 0
-        first_seen: int | None = None
-        thumb_done = False
+        video = _VideoSelector(source, start, end, event, jpg_path, settings, vout, out)
         streams = [vin] + ([ain] if ain is not None else [])
         for packet in inp.demux(*streams):
             if packet.stream is vin:
-                if written >= wanted:
-                    continue
-                for frame in packet.decode():
-                    written, first_seen, thumb_done = _take_video(
-                        source, frame, start, end, event, written, first_seen, thumb_done, vout, out, jpg_path, settings
-                    )
+                if not video.complete:
+                    for frame in packet.decode():
+                        video.take(frame)
             elif audio is not None:
                 for frame in packet.decode():
                     audio.feed(frame)
-            if written >= wanted and (audio is None or audio.complete):
+            if video.complete and (audio is None or audio.complete):
                 break
-        if written < wanted:  # frames still inside the decoder (B-frame reorder)
+        if not video.complete:  # frames still inside the decoder (B-frame reorder)
             for frame in vin.codec_context.decode(None):
-                written, first_seen, thumb_done = _take_video(
-                    source, frame, start, end, event, written, first_seen, thumb_done, vout, out, jpg_path, settings
-                )
+                video.take(frame)
         for pkt in vout.encode(None):
             out.mux(pkt)
-        if first_seen is None or first_seen > start:
-            raise CutError(
-                f"{source.path}: decoding after the seek began at frame {first_seen}, after the wanted start {start}"
-            )
-        if written != wanted:
-            raise CutError(f"{source.path}: decoded {written} of {wanted} frames of [{start}, {end})")
-        if not thumb_done:
-            raise CutError(f"{source.path}: event frame {event} was not decoded")
+        video.check()
         audio_written = 0
         if audio is not None:
             for frame in audio.frames():
@@ -156,28 +141,56 @@ def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[in
                 audio_written += frame.samples
             for pkt in aout.encode(None):
                 out.mux(pkt)
-    return written, audio_written
+    return video.written, audio_written
 
 
-def _take_video(source, frame, start, end, event, written, first_seen, thumb_done, vout, out, jpg_path, settings):
-    pts = frame.pts if frame.pts is not None else frame.dts
-    index = source.frame_index_of_pts(pts)
-    if first_seen is None:
-        first_seen = index
-    if index < start or index >= end:
-        return written, first_seen, thumb_done
-    if index != start + written:
-        raise CutError(f"{source.path}: expected frame {start + written}, decoded frame {index} (missing or duplicated frame)")
-    if index == event:
-        frame.to_image().save(jpg_path, format="JPEG", quality=settings.thumbnail_quality)
-        thumb_done = True
-    frame = frame.reformat(format=settings.pix_fmt) if frame.format.name != settings.pix_fmt else frame
-    frame.pts = written
-    frame.time_base = 1 / Fraction(source.fps)
-    frame.pict_type = av.video.frame.PictureType.NONE  # let the encoder choose; keep no source keyframe flags
-    for pkt in vout.encode(frame):
-        out.mux(pkt)
-    return written + 1, first_seen, thumb_done
+class _VideoSelector:
+    """Pick the frames of ``[start, end)`` out of the decoded stream by their
+    timestamps, encode them and save the event frame as the thumbnail."""
+
+    def __init__(self, source, start, end, event, jpg_path, settings, vout, out):
+        self.source, self.start, self.end, self.event = source, start, end, event
+        self.jpg_path, self.settings, self.vout, self.out = jpg_path, settings, vout, out
+        self.time_base = 1 / Fraction(source.fps)
+        self.written = 0
+        self.first_seen: int | None = None
+        self.thumbnail_done = False
+
+    @property
+    def complete(self) -> bool:
+        return self.written >= self.end - self.start
+
+    def take(self, frame: av.VideoFrame) -> None:
+        index = self.source.frame_index_of_pts(frame.pts if frame.pts is not None else frame.dts)
+        if self.first_seen is None:
+            self.first_seen = index
+        if not self.start <= index < self.end:
+            return
+        if index != self.start + self.written:
+            raise CutError(
+                f"{self.source.path}: expected frame {self.start + self.written}, decoded frame {index} "
+                "(missing or duplicated frame)"
+            )
+        if index == self.event:
+            frame.to_image().save(self.jpg_path, format="JPEG", quality=self.settings.thumbnail_quality)
+            self.thumbnail_done = True
+        if frame.format.name != self.settings.pix_fmt:
+            frame = frame.reformat(format=self.settings.pix_fmt)
+        frame.pts = self.written
+        frame.time_base = self.time_base
+        frame.pict_type = av.video.frame.PictureType.NONE  # the encoder places its own keyframes
+        for pkt in self.vout.encode(frame):
+            self.out.mux(pkt)
+        self.written += 1
+
+    def check(self) -> None:
+        path, start, end = self.source.path, self.start, self.end
+        if self.first_seen is None or self.first_seen > start:
+            raise CutError(f"{path}: decoding after the seek began at frame {self.first_seen}, after the wanted start {start}")
+        if self.written != end - start:
+            raise CutError(f"{path}: decoded {self.written} of {end - start} frames of [{start}, {end})")
+        if not self.thumbnail_done:
+            raise CutError(f"{path}: event frame {self.event} was not decoded")
 
 
 class _AudioTrim:
