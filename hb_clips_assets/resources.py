@@ -22,6 +22,12 @@ DEFAULTS = {
     "HB_MEDIA_DB_URL": "sqlite:///var/media.db",
     "HB_WORK_DIR": "./var/work",
     "HB_CUT_WORKERS": str(min(2, os.cpu_count() or 1)),
+    "HB_GCS_ENDPOINT": "",
+    "HB_GCS_PROJECT": "",
+    "HB_SIGNING_KEY_FILE": "",
+    "HB_SIGNING_KEY_JSON": "",
+    "HB_SIGNED_URL_EXPIRY_S": "3600",
+    "HB_CDN_HOST": "",
 }
 
 
@@ -64,10 +70,56 @@ class DataRootResource(ConfigurableResource):
 
 
 class ObjectStoreResource(ConfigurableResource):
-    url: str = Field(description="Local folder (default ./var/store) or file:// URL")
+    """Where clips and thumbnails go: a local folder, or ``gs://bucket/prefix``.
+
+    For GCS: ``gcs_endpoint`` empty means real GCS with Application Default
+    Credentials (through dagster-gcp's ``GCSResource``); a URL means an
+    emulator (fake-gcs-server) with anonymous credentials. Signed URLs need a
+    service-account key (file or JSON text); the key never shows in a repr.
+    """
+
+    url: str = Field(description="Local folder (default ./var/store), file:// URL or gs://bucket/prefix")
+    gcs_endpoint: str = Field(default="", description="GCS emulator URL; empty: real GCS with Application Default Credentials")
+    gcs_project: str = Field(default="", description="GCP project of the storage client (empty: from the credentials)")
+    signing_key_file: str = Field(default="", description="Service-account JSON key file that signs V4 URLs")
+    signing_key_json: str = Field(default="", description="The same key as JSON text (secret: set it from an env var)")
+    signed_url_expiry_s: int = Field(default=3600, description="Lifetime of signed URLs in seconds (at most 7 days)")
+    cdn_host: str = Field(default="", description="Host bound to the bucket (Cloud CDN); signed URLs use it when set")
+    _store: ObjectStore | None = PrivateAttr(default=None)
+
+    def __repr_args__(self):
+        for name, value in super().__repr_args__():
+            yield name, ("<redacted>" if name == "signing_key_json" and value else value)
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def _gcs_client(self):
+        if self.gcs_endpoint:
+            # GCSResource only takes a project and builds `storage.Client(project=...)`
+            # with Application Default Credentials: it has no endpoint nor
+            # credentials option, so the emulator client is built here.
+            from .core.store.gcs import gcs_client
+
+            return gcs_client(self.gcs_endpoint, self.gcs_project or None)
+        from dagster_gcp import GCSResource
+
+        return GCSResource(project=self.gcs_project or None).get_client()
 
     def get_store(self) -> ObjectStore:
-        return open_store(self.url)
+        if self._store is None:
+            if self.url.startswith("gs://"):
+                from .core.store.signing import UrlSigner, check_expiry
+
+                check_expiry(self.signed_url_expiry_s)  # a bad setting fails at start, key or not
+                signer = UrlSigner.from_settings(
+                    self.signing_key_file, self.signing_key_json,
+                    expiry_s=self.signed_url_expiry_s, cdn_host=self.cdn_host or None,
+                )
+                self._store = open_store(self.url, client=self._gcs_client(), signer=signer)
+            else:
+                self._store = open_store(self.url)
+        return self._store
 
 
 class MediaIndexResource(ConfigurableResource):
@@ -108,7 +160,15 @@ class ClipSettingsResource(ConfigurableResource):
 def default_resources() -> dict:
     return {
         "data_root": DataRootResource(path=setting("HB_DATA_ROOT")),
-        "object_store": ObjectStoreResource(url=setting("HB_STORE_URL")),
+        "object_store": ObjectStoreResource(
+            url=setting("HB_STORE_URL"),
+            gcs_endpoint=setting("HB_GCS_ENDPOINT"),
+            gcs_project=setting("HB_GCS_PROJECT"),
+            signing_key_file=setting("HB_SIGNING_KEY_FILE"),
+            signing_key_json=setting("HB_SIGNING_KEY_JSON"),
+            signed_url_expiry_s=EnvVar.int(setting("HB_SIGNED_URL_EXPIRY_S").env_var_name),
+            cdn_host=setting("HB_CDN_HOST"),
+        ),
         "media_index": MediaIndexResource(url=setting("HB_MEDIA_DB_URL")),
         "clip_settings": ClipSettingsResource(workers=EnvVar.int(setting("HB_CUT_WORKERS").env_var_name)),
     }

@@ -13,6 +13,10 @@ class StoreError(RuntimeError):
     pass
 
 
+class ObjectNotFound(StoreError, FileNotFoundError):
+    """No object under the key (a FileNotFoundError too, as the local store raises)."""
+
+
 @dataclass(frozen=True)
 class StoredObject:
     key: str
@@ -44,3 +48,8 @@ class ObjectStore(Protocol):
 
     def uri(self, key: str) -> str:
         """Where a reader finds the object."""
+
+    def signed_url(self, key: str, expires_s: int | None = None) -> str:
+        """A URL a client without credentials can fetch the object from, valid
+        ``expires_s`` seconds (the store's default when None): a V4 signed URL
+        for GCS; the ``file://`` URI for a local folder, which has nothing to sign."""

@@ -23,6 +23,10 @@ class LocalObjectStore:
     def uri(self, key: str) -> str:
         return self.path_of(key).as_uri()
 
+    def signed_url(self, key: str, expires_s: int | None = None) -> str:
+        """The ``file://`` URI: a local folder has nothing to sign and no expiry."""
+        return self.uri(key)
+
     def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
         final = self.path_of(key)
         try:

@@ -154,7 +154,7 @@ def test_open_store_local(tmp_path, payload):
         assert obj.uri == Path(url.removeprefix("file://"), "k", "v.bin").resolve().as_uri()
 
 
-@pytest.mark.parametrize("url", ["gs://x", "gs://bucket/prefix", "s3://bucket"])
+@pytest.mark.parametrize("url", ["s3://bucket", "gcs://bucket/prefix", "https://storage.googleapis.com/bucket"])
 def test_open_store_unsupported_scheme(url):
     with pytest.raises(StoreError, match="unsupported object store URL") as info:
         open_store(url)
