@@ -79,6 +79,44 @@ def _print_summary(outcomes) -> None:
     )
 
 
+def cmd_db(args) -> int:
+    """`hb-clips db upgrade|current`: the media schema's Alembic migrations."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from .core.index.db import create_media_engine, create_schema
+    from .core.index.migrate import current, head_revision
+
+    url = args.url or _setting("HB_MEDIA_DB_URL")
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+        engine = create_media_engine(url)
+    except (ArgumentError, ValueError, ImportError) as exc:
+        print(f"error: media index URL {url!r}: {exc}", file=sys.stderr)
+        return 2
+    head = head_revision()
+    try:
+        before = current(engine)
+        if args.db_command == "current":
+            if before == head:
+                print(f"{shown}: {before} (head)")
+                return 0
+            print(f"{shown}: {before or 'none (empty)'}; head is {head}: run `hb-clips db upgrade`")
+            return 1
+        create_schema(engine)  # the same path MediaIndex takes: migrations to head, locked
+        after = current(engine)
+    except SQLAlchemyError as exc:
+        print(f"error: media index {shown}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"{shown}: already at {after} (head)")
+    else:
+        print(f"{shown}: upgraded from {before or 'empty'} to {after} (head)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hb-clips", description="Hockey video clips as Dagster assets.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--game", action="append", help="only this game (repeatable)")
     p.add_argument("--quiet", action="store_true", help="only warnings from Dagster's own log")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("db", help="media index schema: apply or check the Alembic migrations")
+    db_sub = p.add_subparsers(dest="db_command", required=True)
+    for name, text in (("upgrade", "apply every pending migration (creates the media schema on an empty database)"),
+                       ("current", "print the applied revision; exit 1 if it is not the newest")):
+        q = db_sub.add_parser(name, help=text)
+        q.add_argument("--url", help=f"SQLAlchemy URL (default $HB_MEDIA_DB_URL or {DEFAULTS['HB_MEDIA_DB_URL']})")
+        q.set_defaults(func=cmd_db)
 
     args = parser.parse_args(argv)
     return args.func(args)

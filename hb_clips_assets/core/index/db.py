@@ -4,11 +4,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from .models import SCHEMA, Base
+from .migrate import upgrade
+from .models import SCHEMA
 
 
 def create_media_engine(url: str) -> Engine:
@@ -51,7 +52,9 @@ def create_media_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the media schema and tables where missing (idempotent)."""
+    """Bring the media schema to the newest migration (idempotent; safe when
+    several processes do it at once). The embedded default needs no manual
+    step: every ``MediaIndex`` upgrades on first use."""
     if engine.dialect.name == "sqlite":
         # WAL lets readers go on while a partition is written; it is a property of the
         # file, so set it once here (outside a transaction, as SQLite requires).
@@ -60,7 +63,4 @@ def create_schema(engine: Engine) -> None:
             raw.driver_connection.execute(f"PRAGMA {SCHEMA}.journal_mode=WAL")
         finally:
             raw.close()
-    with engine.begin() as conn:
-        if engine.dialect.name != "sqlite":
-            conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
-        Base.metadata.create_all(conn)
+    upgrade(engine)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .db import create_media_engine, create_schema
+from .migrate import PG_LOCK_CLASS_GAME
 from .models import Clip, ClipAsset, ClipTag
 
 
@@ -86,6 +87,23 @@ class MediaIndex:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(table)
 
+    def _lock_game(self, conn: Connection, game_id: str) -> None:
+        """Serialise the writes of one game until the transaction ends.
+
+        A partition write reads, deletes and upserts rows that other writes of
+        the same game may touch (an event that moved to another period, the
+        unique (game_id, event_id)), so on PostgreSQL two writers of one game
+        at once could see each other's rows half-way: both count a clip as
+        new, or one fails on the unique constraint. A transaction-scoped
+        advisory lock per game makes them queue; games are independent. On
+        SQLite the engine's BEGIN IMMEDIATE already serialises every writer.
+        """
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text("select pg_advisory_xact_lock(CAST(:cls AS integer), hashtext(:game))"),
+                {"cls": PG_LOCK_CLASS_GAME, "game": game_id},
+            )
+
     def assets_of(self, clip_ids: list[str]) -> dict[tuple[str, str], AssetRecord]:
         """Recorded assets by (clip_id, kind)."""
         if not clip_ids:
@@ -111,6 +129,7 @@ class MediaIndex:
         event_ids = [r.event_id for r in records]
         _refuse_duplicates(records)
         with self.engine.begin() as conn:
+            self._lock_game(conn, game_id)  # first: every read below sees the previous writer's commit
             stale_filter = (Clip.game_id == game_id) & ((Clip.period == period) | Clip.event_id.in_(event_ids))
             if ids:
                 stale_filter &= Clip.clip_id.not_in(ids)
