@@ -58,9 +58,13 @@ def _print_summary(outcomes) -> None:
     print("\nsummary\n" + header + "\n" + "-" * len(header))
     without_period: dict[str, int] = {}
     for o in outcomes:
-        without_period[o.game_id] = o.value("metrics", "rejected_rows_without_period", 0)
+        # rows with no readable period are listed in every period: count them once per game
+        metrics_without_period = o.value("metrics", "rejected_rows_without_period", 0)
+        without_period[o.game_id] = metrics_without_period + o.value(
+            "event_segments", "rejected_shift_rows_without_period", 0
+        )
         rejected = (
-            o.value("metrics", "rejected_rows", 0) - without_period[o.game_id] + o.value("event_segments", "rejected_rows", 0)
+            o.value("metrics", "rejected_rows", 0) - metrics_without_period + o.value("event_segments", "rejected_rows", 0)
         )
         print(
             f"{o.game_id:<10} {o.period:<6} {'ok' if o.success else 'FAILED':<7} {o.value('clips', 'clips', 0):>5} "
@@ -143,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         q = db_sub.add_parser(name, help=text)
         q.add_argument("--url", help=f"SQLAlchemy URL (default $HB_MEDIA_DB_URL or {DEFAULTS['HB_MEDIA_DB_URL']})")
         q.set_defaults(func=cmd_db)
+
+    from .cli_retrieval import add_retrieval_commands  # find, serve
+
+    add_retrieval_commands(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -405,9 +405,9 @@ def _shift_rows(game_id: str, home: str, away: str, fps: Fraction, frame_count: 
     rng = random.Random(f"hb-clips-sample-shifts-{game_id}")
     scale = min(1.0, period_seconds / 120.0)
     last = frame_count - 1
-    players = []
-    for team in (home, away):
-        players += [_players(team, ("C",))[0], _players(team, ("LW", "RW"))[0], _players(team, ("D",))[0]]
+    # One winger per team (Ovechkin for WSH): every shift is a 30-50 s clip to
+    # cut, so a full line per team would triple the demo's cutting time.
+    players = [_players(team, ("LW", "RW"))[0] for team in (home, away)]
     rows: list[list[str]] = []
     for period in PERIODS:
         for i, pid in enumerate(players):

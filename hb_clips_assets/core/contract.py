@@ -252,3 +252,114 @@ def read_schedule(path: Path) -> dict[str, ScheduledGame]:
             raise ContractFileError(path, str(exc), line) from None
         games[game_id] = ScheduledGame(game_id, row["date"], row["home"].upper(), row["away"].upper())
     return games
+
+
+@dataclass(frozen=True)
+class RosterPlayer:
+    player_id: str
+    name: str
+    team: str
+    position: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The full name first, then the aliases."""
+        return (self.name, *self.aliases)
+
+
+def read_roster(path: Path) -> dict[str, RosterPlayer]:
+    """``roster.csv`` by player_id (``aliases`` optional, ``|``-separated).
+
+    Like the schedule, the roster is small and curated: a bad row is a file error.
+    """
+    _, rows = read_csv_rows(path, ROSTER_REQUIRED)
+    players: dict[str, RosterPlayer] = {}
+    for line, row in rows:
+        if "__error__" in row:
+            raise ContractFileError(path, row["__error__"], line)
+        empty = [c for c in ROSTER_REQUIRED if not row.get(c)]
+        if empty:
+            raise ContractFileError(path, f"missing required field(s) {', '.join(empty)}", line)
+        player_id = row["player_id"]
+        if player_id in players:
+            raise ContractFileError(path, f"duplicate player_id {player_id!r}", line)
+        aliases = tuple(a.strip() for a in (row.get("aliases") or "").split("|") if a.strip())
+        players[player_id] = RosterPlayer(player_id, row["name"], row["team"].upper(), row["position"].upper(), aliases)
+    return players
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    """One row of ``shifts/<game_id>.csv``: a player on the ice from ``start`` to ``end``."""
+
+    player_id: str
+    period: str
+    start: Timecode
+    end: Timecode
+    line: int
+
+
+@dataclass
+class ShiftsFile:
+    path: str
+    shifts: list[ShiftRow]
+    rejected: list[Rejection]
+
+    def for_period(self, period: str) -> "ShiftsFile":
+        """Shifts and rejections of one period; rows whose period is unreadable go with every period."""
+        return ShiftsFile(
+            self.path,
+            [s for s in self.shifts if s.period == period],
+            [r for r in self.rejected if r.period in (period, None)],
+        )
+
+
+def read_shifts(path: Path, game_id: str) -> ShiftsFile:
+    """Read ``shifts/<game_id>.csv``: valid shifts and rejected rows (file, line, reason).
+
+    Only what can be checked without the video is checked here (required
+    fields, period, timecode syntax, the same shift twice); whether the
+    timecodes exist in the period video, and end after they start, is
+    :func:`~hb_clips_assets.core.segments.resolve_shift_segments`' job.
+    """
+    validate_game_id(game_id)
+    _, rows = read_csv_rows(path, SHIFTS_REQUIRED)
+    shifts: list[ShiftRow] = []
+    rejected: list[Rejection] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, row in rows:
+        def reject(reason: str, period: str | None = None) -> None:
+            rejected.append(Rejection(str(path), line, reason, period))
+
+        if "__error__" in row:
+            reject(row["__error__"])
+            continue
+        empty = [c for c in SHIFTS_REQUIRED if not row.get(c)]
+        period: str | None = None
+        try:
+            period = normalize_period(row.get("period", ""))
+        except ContractError as exc:
+            if "period" not in empty:
+                reject(str(exc))
+                continue
+        if empty:
+            reject(f"missing required field(s) {', '.join(empty)}", period)
+            continue
+        try:
+            start = parse_timecode(row["start_timecode"])
+            end = parse_timecode(row["end_timecode"])
+        except TimecodeError as exc:
+            reject(str(exc), period)
+            continue
+        key = (row["player_id"], period, str(start))
+        if key in seen:
+            reject(
+                f"duplicate shift of player {row['player_id']!r} in period {period} starting at {start} "
+                f"(first on line {seen[key]})",
+                period,
+            )
+            continue
+        seen[key] = line
+        shifts.append(ShiftRow(row["player_id"], period, start, end, line))
+    return ShiftsFile(str(path), shifts, rejected)

@@ -1,7 +1,6 @@
 """A sample game through the real Dagster assets, on a real (temporary) instance."""
 from __future__ import annotations
 
-import os
 import shutil
 from fractions import Fraction
 from pathlib import Path
@@ -10,7 +9,7 @@ import pytest
 from dagster import instance_for_test, materialize
 
 from hb_clips_assets.assets import clip_assets
-from hb_clips_assets.core.contract import read_metrics
+from hb_clips_assets.core.contract import read_metrics, read_shifts
 from hb_clips_assets.core.hashing import sha256_file
 from hb_clips_assets.core.index.repository import MediaIndex
 from hb_clips_assets.core.timecode import timecode_to_frame
@@ -76,6 +75,16 @@ def expected_events(data: Path, period: str, fps: Fraction, frame_count: int) ->
     return out
 
 
+def expected_shift_starts(data: Path, period: str, fps: Fraction, frame_count: int) -> dict[str, int]:
+    """Shift clip id -> the shift's first frame, from shifts/<game>.csv (every sample shift is valid)."""
+    out = {}
+    for s in read_shifts(data / "shifts" / f"{GAME}.csv", GAME).for_period(period).shifts:
+        start = timecode_to_frame(s.start, fps)
+        if start < frame_count:
+            out[f"shift-{period}-{s.player_id}-{start}"] = start
+    return out
+
+
 def test_full_game_materializes_rows_and_objects(env):
     fps = Fraction(60000, 1001)
     frame_count = round(PERIOD_SECONDS * fps)
@@ -85,15 +94,20 @@ def test_full_game_materializes_rows_and_objects(env):
         result, meta = run(env, period)
         assert result.success
         expected = expected_events(env["data"], period, fps, frame_count)
+        shifts = expected_shift_starts(env["data"], period, fps, frame_count)
         rows = index.clips(GAME, period)
-        assert {r["event_id"]: r["event_frame"] for r in rows} == expected
-        assert meta["clips"]["clips"] == len(expected) == meta["clips"]["clips_cut"]
-        assert meta["media_index"]["clips"] == len(expected)
+        assert {r["event_id"]: r["event_frame"] for r in rows if r["event_type"] != "shift"} == expected
+        assert {r["event_id"]: r["event_frame"] for r in rows if r["event_type"] == "shift"} == shifts
+        assert meta["clips"]["clips"] == len(expected) + len(shifts) == meta["clips"]["clips_cut"]
+        assert meta["media_index"]["clips"] == len(expected) + len(shifts)
         # every rejected row of this period is counted (metrics + segments stages)
         assert meta["metrics"]["rejected_rows"] + meta["event_segments"]["rejected_rows"] >= 1
         total += len(rows)
         for r in rows:
             assert r["opponent"] == "CHI" if r["team"] == "MTL" else r["opponent"] == "MTL"
+            if r["event_type"] == "shift":  # the shift padded 1 s (60 frames) each side
+                assert r["start_frame"] == max(0, r["event_frame"] - 60)
+                continue
             assert r["start_frame"] == max(0, r["event_frame"] - 300)
             assert r["end_frame"] == min(frame_count, r["event_frame"] + 180)
             assert r["duration_s"] == pytest.approx((r["end_frame"] - r["start_frame"]) * 1001 / 60000)
@@ -156,7 +170,7 @@ def test_unreadable_metrics_fail_the_partition_naming_the_file(env):
 
 
 def test_corrupt_video_fails_the_partition_naming_the_file(env):
-    (env["data"] / "video" / GAME / "2.mp4").write_bytes(os.urandom(5000))
+    (env["data"] / "video" / GAME / "2.mp4").write_bytes(b"this is not a video\n" * 250)
     result, _ = run(env, "2")
     assert not result.success
     message = step_failure_message(next(e for e in result.all_events if e.is_step_failure))
