@@ -3,12 +3,18 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from dagster import Failure
+from dagster import Backoff, Failure, Jitter, RetryPolicy
 
 from .core.contract import ContractError
 from .core.store import StoreError
 from .core.video.cut import CutError
 from .core.video.probe import VideoError
+
+# Transient trouble (a locked or restarting database, a storage hiccup, a clip
+# that failed to cut) is retried 3 times, after about 3, 9 and 21 s (each +-3 s:
+# Dagster's exponential backoff is (2**n - 1) * delay). Input errors
+# raise Failure(allow_retries=False) below and are never retried.
+TRANSIENT_RETRIES = RetryPolicy(max_retries=3, delay=3, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 # Errors whose message already names the file and the problem.
 INPUT_ERRORS = (ContractError, VideoError, CutError, StoreError)

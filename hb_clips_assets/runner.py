@@ -3,7 +3,6 @@ instance, so every run also shows in the Dagster UI."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,6 @@ from .core.contract import PERIODS, ContractError, read_metrics, validate_game_i
 from .failures import step_failure_message
 
 DEFAULT_DAGSTER_HOME = "./var/dagster_home"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -30,12 +28,12 @@ class PartitionOutcome:
 
 
 def ensure_dagster_home() -> Path:
-    """DAGSTER_HOME, defaulting to ./var/dagster_home seeded with the project's dagster.yaml."""
+    """DAGSTER_HOME, defaulting to ./var/dagster_home, seeded with the project's dagster.yaml
+    (see instance_config.py)."""
+    from .instance_config import seed_dagster_home
+
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    template = PROJECT_ROOT / "dagster.yaml"
-    if not (home / "dagster.yaml").exists() and template.exists():
-        shutil.copyfile(template, home / "dagster.yaml")
+    seed_dagster_home(home)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -8,7 +8,7 @@ from ..core.cutting import produce_clips
 from ..core.identity import source_fingerprint
 from ..core.tables import records_to_table, segments_from_table
 from ..core.video.probe import probe_video
-from ..failures import input_errors_fail_cleanly
+from ..failures import TRANSIENT_RETRIES, input_errors_fail_cleanly
 from ..metadata import markdown_table, thumbnail_preview
 from ..partitions import game_period_partitions, split_game_period
 from ..resources import ClipSettingsResource, MediaIndexResource, ObjectStoreResource
@@ -19,6 +19,8 @@ from ..resources import ClipSettingsResource, MediaIndexResource, ObjectStoreRes
     io_manager_key="table_io_manager",
     group_name="clips",
     kinds={"ffmpeg", "mp4"},
+    pool="ffmpeg",  # decoding and x264: at most the pool's limit (CPU cores) at once across all runs
+    retry_policy=TRANSIENT_RETRIES,
     description="One H.264 MP4 (+faststart, AAC where the source has audio) and one JPEG thumbnail per segment; "
     "content-hash cached: clips already stored with the recorded hash are not cut again.",
 )
@@ -36,7 +38,10 @@ def clips(
         segments = segments_from_table(event_segments)
         source = probe_video(video_path)
         if source_fingerprint(video_path) != meta["source_sha256"]:
-            raise Failure(f"{video_path} changed after its segments were resolved; re-materialize event_segments first")
+            raise Failure(
+                f"{video_path} changed after its segments were resolved; re-materialize event_segments first",
+                allow_retries=False,
+            )
         store = object_store.get_store()
         context.log.info(f"cutting {len(segments)} clips of {video_path} with {clip_settings.workers} workers")
         outcomes, failures = produce_clips(

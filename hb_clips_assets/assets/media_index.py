@@ -2,6 +2,7 @@
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from ..core.tables import records_from_table
+from ..failures import TRANSIENT_RETRIES
 from ..metadata import markdown_table
 from ..partitions import game_period_partitions, split_game_period
 from ..resources import MediaIndexResource, ObjectStoreResource
@@ -11,6 +12,7 @@ from ..resources import MediaIndexResource, ObjectStoreResource
     partitions_def=game_period_partitions,
     group_name="clips",
     kinds={"sql"},
+    retry_policy=TRANSIENT_RETRIES,
     description="The partition's clips in the media index, written in one transaction with upserts; "
     "rows of clips that no longer exist (replaced video, corrected metrics) are removed with their objects.",
 )

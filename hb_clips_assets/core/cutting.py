@@ -72,11 +72,35 @@ def _record(segment: Segment, cid: str, source: VideoInfo, source_sha256: str, a
     )
 
 
+_KINDS = (("mp4", MP4), ("thumbnail", JPEG))
+
+
+def _object_keys(seg: Segment, cid: str) -> dict[str, str]:
+    return {"mp4": clip_object_key(seg.game_id, seg.period, cid),
+            "thumbnail": thumbnail_object_key(seg.game_id, seg.period, cid)}
+
+
 def _cached_assets(cid: str, seg: Segment, recorded: dict, store: ObjectStore) -> list[AssetRecord] | None:
-    """The clip's assets if both objects exist with the size and hash the index recorded."""
+    """The clip's assets if both objects exist with the size and hash the index recorded.
+
+    A clip the index has never recorded (an earlier attempt stored it, then
+    another clip of the partition failed, so the partition was never indexed)
+    is taken as stored when both of its objects exist: object keys derive from
+    the clip id, which hashes everything that determines the content, and the
+    store writes atomically, so an existing object is a complete cut of the
+    same inputs. A retry then cuts only the clips that failed.
+    """
+    keys = _object_keys(seg, cid)
+    if not any((cid, kind) in recorded for kind in keys):
+        found = []
+        for kind, content_type in _KINDS:
+            obj = store.stat(keys[kind])
+            if obj is None:
+                return None
+            found.append(AssetRecord(kind, obj.key, obj.uri, obj.bytes, obj.sha256, content_type))
+        return found
     found = []
-    for kind, key in (("mp4", clip_object_key(seg.game_id, seg.period, cid)),
-                      ("thumbnail", thumbnail_object_key(seg.game_id, seg.period, cid))):
+    for kind, key in keys.items():
         asset = recorded.get((cid, kind))
         if asset is None or asset.object_key != key:
             return None
