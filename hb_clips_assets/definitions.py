@@ -3,7 +3,7 @@ import warnings
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from .assets import clip_assets
+from .assets import clip_assets, reference_assets
 from .automation_settings import check_settings_from_env
 from .checks import clip_checks
 from .io_managers import ParquetIOManager
@@ -46,10 +46,17 @@ def all_resources() -> dict:
     }
 
 
+reference_job = define_asset_job(
+    "refresh_reference",
+    selection=AssetSelection.assets(*reference_assets),
+    executor_def=in_process_executor,
+    description="Re-read and validate schedule.csv and roster.csv.",
+)
+
 defs = Definitions(
-    assets=clip_assets,
+    assets=[*clip_assets, *reference_assets],
     asset_checks=clip_checks,
-    jobs=[clip_game_period_job, verify_game_period_job],
+    jobs=[clip_game_period_job, verify_game_period_job, reference_job],
     sensors=[build_arrival_sensor(clip_game_period_job)],
     schedules=[build_backfill_schedule(clip_game_period_job)],
     resources=all_resources(),

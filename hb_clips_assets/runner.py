@@ -76,10 +76,18 @@ def run_partitions(
     ensure_dagster_home()
     from dagster import DagsterInstance
 
-    from .definitions import clip_game_period_job, defs
+    from .definitions import clip_game_period_job, defs, reference_job
     from .partitions import game_partitions, game_period_key
 
     instance = DagsterInstance.get()
+    if (Path(os.environ.get("HB_DATA_ROOT", ".")) / "schedule.csv").exists():
+        reference = defs.resolve_job_def(reference_job.name).execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        if not reference.success:  # the clips do not need them: say so and go on
+            failure = next((e for e in reference.all_events if e.is_step_failure), None)
+            progress(f"warning: schedule/roster not refreshed: {step_failure_message(failure) if failure else 'failed'}")
     games = sorted({g for g, _ in pairs})
     known = set(instance.get_dynamic_partitions(game_partitions.name))
     new = [g for g in games if g not in known]

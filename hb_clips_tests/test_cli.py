@@ -43,7 +43,9 @@ def test_run_materializes_every_period_and_prints_a_summary(workdir, capsys):
     # the runs are on the persistent instance the UI reads
     instance = DagsterInstance.from_config(str(workdir / "var" / "dagster_home"))
     assert instance.get_dynamic_partitions("game") == ["20038"]
-    assert len(instance.get_runs()) == 3
+    runs = instance.get_runs()
+    assert sorted(r.job_name for r in runs) == ["clip_game_period"] * 3 + ["refresh_reference"]
+    assert all(r.is_success for r in runs)
     # and WSH zone exits in the defensive zone against NYR are there
     wsh_exits = [r for r in index.clips("20038") if (r["event_type"], r["zone"], r["team"]) == ("zone_exit", "D", "WSH")]
     assert wsh_exits and all(r["opponent"] == "NYR" for r in wsh_exits)

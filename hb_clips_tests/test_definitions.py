@@ -12,7 +12,7 @@ from hb_clips_assets.partitions import game_period_partitions
 def test_definitions_load_with_the_four_assets_and_the_job():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"metrics", "event_segments", "clips", "media_index"}
+    assert keys == {"metrics", "event_segments", "clips", "media_index", "schedule", "roster"}
     assert graph.get(AssetKey("media_index")).parent_keys == {AssetKey("clips")}
     job = defs.resolve_job_def(clip_game_period_job.name)
     assert job.partitions_def == game_period_partitions
