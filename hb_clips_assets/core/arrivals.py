@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from .contract import PERIODS, ContractError, validate_game_id
-from .video.probe import VideoError, probe_video
+from .video.probe import VideoError, mp4_structure_problem, probe_video
 
 CURSOR_VERSION = 1
 
@@ -135,52 +135,8 @@ def scan_data_root(root: Path | str, games: set[str] | None = None) -> Scan:
     return scan
 
 
-def mp4_structure_problem(path: Path | str) -> str | None:
-    """Why the MP4/MOV at ``path`` is not whole, or None.
-
-    Reads only the top-level box headers: they must tile the file exactly and
-    include ``moov`` and ``mdat``. This catches a copy still in progress or a
-    truncated file, including a +faststart file cut short, which FFmpeg would
-    otherwise probe happily with fewer frames.
-    """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        boxes: list[str] = []
-        with open(path, "rb") as fh:
-            pos = 0
-            while pos < size:
-                fh.seek(pos)
-                header = fh.read(16)
-                if len(header) < 8:
-                    return f"{path}: truncated MP4 (a partial box header at byte {pos})"
-                box_size = int.from_bytes(header[:4], "big")
-                kind = header[4:8].decode("latin-1")
-                if box_size == 1:
-                    if len(header) < 16:
-                        return f"{path}: truncated MP4 (a partial box header at byte {pos})"
-                    box_size = int.from_bytes(header[8:16], "big")
-                elif box_size == 0:  # the box runs to the end of the file
-                    box_size = size - pos
-                if box_size < 8:
-                    return f"{path}: not an MP4 (box {kind!r} at byte {pos} has size {box_size})"
-                boxes.append(kind)
-                if pos + box_size > size:
-                    return f"{path}: truncated MP4 (box {kind!r} at byte {pos} needs {pos + box_size} bytes, the file has {size})"
-                pos += box_size
-    except OSError as exc:
-        return f"{path}: cannot read ({exc.strerror or exc})"
-    missing = [b for b in ("moov", "mdat") if b not in boxes]
-    if missing:
-        return f"{path}: incomplete MP4 (no {' or '.join(missing)} box)"
-    return None
-
-
 def video_problem(path: Path | str) -> str | None:
     """Why the video at ``path`` is not usable yet (structure, then a probe), or None."""
-    problem = mp4_structure_problem(path)
-    if problem is not None:
-        return problem
     try:
         probe_video(path)
     except VideoError as exc:

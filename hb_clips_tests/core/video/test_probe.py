@@ -38,10 +38,11 @@ def test_probe_other_broadcast_rates(tmp_path, fps):
     [
         (b"", "the file is empty"),
         (b"hello, this is not a video\n" * 50, "not a readable video"),
-        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200, "video"),  # MP4 header, no moov
-        (b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 400, "video"),  # an MP3 renamed .mp4
+        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200, "no MP4/MOV box structure at byte 24"),  # MP4 header, then nothing
+        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 12 + b"\x00\x00\x00\x08free", "incomplete MP4 \\(no moov or mdat box\\)"),
+        (b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 400, "not a readable video"),  # an MP3 renamed
     ],
-    ids=["empty", "text", "truncated-mp4", "mp3"],
+    ids=["empty", "text", "header-then-zeros", "no-moov", "mp3"],
 )
 def test_non_video_is_a_clear_error_naming_the_file(tmp_path, content, problem):
     path = tmp_path / "1.mp4"
@@ -54,3 +55,12 @@ def test_non_video_is_a_clear_error_naming_the_file(tmp_path, content, problem):
 def test_missing_file(tmp_path):
     with pytest.raises(VideoError, match="cannot read video"):
         probe_video(tmp_path / "nope.mp4")
+
+
+def test_a_faststart_mp4_cut_short_is_refused(src_5994, tmp_path):
+    """FFmpeg alone probes it happily, with fewer frames: the box structure says it is cut."""
+    data = src_5994.read_bytes()
+    cut = tmp_path / "1.mp4"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(VideoError, match="truncated MP4"):
+        probe_video(cut)
