@@ -57,8 +57,13 @@ def test_the_daemon_cuts_a_period_video_dropped_into_the_data_root(tmp_path):
     }
     daemon_bin = Path(sys.executable).with_name("dagster-daemon")
     log = tmp_path / "daemon.log"
-    daemon = start_session([str(daemon_bin), "run", "-w", str(ROOT / "workspace.yaml")], log, env, ROOT)
+    # Create the instance's SQLite storages before the daemon and its code server
+    # start: two processes creating them at once can both stamp Dagster's
+    # alembic_version table ("more than one head"), seen on a loaded 2-core CI.
     instance = DagsterInstance.from_config(str(home))
+    instance.get_runs(limit=1)
+    instance.all_instigator_state()
+    daemon = start_session([str(daemon_bin), "run", "-w", str(ROOT / "workspace.yaml")], log, env, ROOT)
     try:
         # The drop: what an uploader does, each file renamed into place.
         for rel in ("schedule.csv", f"metrics/{GAME}.csv", f"video/{GAME}/1.mp4"):

@@ -151,7 +151,9 @@ def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], lis
         except csv.Error as exc:
             raise ContractFileError(path, f"broken CSV: {exc}", start) from None
         if values and any(v.strip() for v in values):
-            if len(values) != len(header):
+            if any("\x00" in v for v in values):
+                rows.append((start, {"__error__": "a field contains a NUL byte"}))
+            elif len(values) != len(header):
                 rows.append((start, {"__error__": f"{len(values)} fields, header has {len(header)}"}))
             else:
                 rows.append((start, {k: v.strip() for k, v in zip(header, values)}))

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-_PATTERN = re.compile(r"^(\d{2}):(\d{2}):(\d{2})([:;.])(\d{2,3})$")
+_PATTERN = re.compile(r"^([0-9]{2}):([0-9]{2}):([0-9]{2})([:;.])([0-9]{2,3})$")  # ASCII digits only
 
 # Real rates at which drop-frame counting exists (NTSC 29.97 and 59.94).
 _DROP_FRAME_RATES = {Fraction(30000, 1001): 2, Fraction(60000, 1001): 4}

@@ -118,6 +118,23 @@ def mp4_structure_problem(path: Path | str) -> str | None:
     return None
 
 
+def _refuse_variable_frame_rate(path: Path, pts: list[int], time_base: Fraction) -> None:
+    """Timecodes count frames at a constant rate: a VFR file would map them to the wrong frames.
+
+    Half a frame of tolerance lets rounded time bases through (59.94 in 1/90000
+    alternates 1501 and 1502 ticks).
+    """
+    if len(pts) < 3:
+        return
+    deltas = sorted(b - a for a, b in zip(pts, pts[1:]))
+    median = deltas[len(deltas) // 2]
+    if deltas[-1] - deltas[0] > max(1, median // 2):
+        raise VideoError(
+            f"{path}: variable frame rate (frame durations {float(deltas[0] * time_base):.4f} to "
+            f"{float(deltas[-1] * time_base):.4f} s); re-encode it at a constant rate"
+        )
+
+
 def probe_video(path: Path | str) -> VideoInfo:
     """Probe ``path``; raise :class:`VideoError` naming the file if it is not a readable video."""
     path = Path(path)
@@ -156,6 +173,7 @@ def probe_video(path: Path | str) -> VideoInfo:
             raise VideoError(f"{path}: the video stream holds no frames")
         pts.sort()
         time_base = Fraction(stream.time_base)
+        _refuse_variable_frame_rate(path, pts, time_base)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         if len(pts) > 1:
             measured = Fraction(len(pts) - 1) / ((pts[-1] - pts[0]) * time_base)
