@@ -49,6 +49,16 @@ def clips(
             clip_settings.encode_settings(), clip_settings.workers, context.log.info,
         )
         cut = [o for o in outcomes if not o.cached]
+        if source_fingerprint(video_path) != meta["source_sha256"]:
+            # Replaced while we cut: some clips may come from the new file under the old file's ids.
+            for outcome in cut:
+                for stored in outcome.record.assets:
+                    store.delete(stored.object_key)
+            raise Failure(
+                f"{video_path} changed while its clips were being cut; the {len(cut)} clips cut in this run were "
+                "discarded: run the partition again to cut the new file",
+                allow_retries=False,
+            )
         records = [o.record for o in outcomes]
         bytes_written = sum(a.bytes for o in cut for a in o.record.assets)
         metadata = {

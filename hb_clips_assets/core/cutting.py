@@ -13,7 +13,7 @@ from typing import Callable
 from .identity import clip_id, clip_object_key, thumbnail_object_key
 from .index.repository import AssetRecord, ClipRecord, MediaIndex
 from .segments import Segment
-from .store.base import ObjectStore
+from .store.base import ObjectStore, StoreError
 from .video.cut import EncodeSettings, cut_clip
 from .video.probe import VideoInfo
 
@@ -125,6 +125,12 @@ def produce_clips(
     not stop the others: it is returned as a :class:`ClipFailure`.
     """
     ids = {s.event_id: clip_id_for(s, source_sha256, settings) for s in segments}
+    sweep = getattr(store, "sweep_temporaries", None)
+    if sweep is not None:  # what a killed earlier attempt left half-written
+        for game_id, period in sorted({(s.game_id, s.period) for s in segments}):
+            for prefix in (f"clips/{game_id}/{period}", f"thumbnails/{game_id}/{period}"):
+                if sweep(prefix):
+                    progress(f"removed temporary files a killed earlier attempt left under {prefix}")
     recorded = index.assets_of(list(ids.values()))
     outcomes: list[ClipOutcome] = []
     failures: list[ClipFailure] = []
@@ -159,6 +165,12 @@ def produce_clips(
             done += 1
             try:
                 outcome = future.result()
+            except StoreError:
+                # The store refusing writes is not one bad clip: stop cutting (each cut
+                # would be lost) and fail the partition; clips already stored stay.
+                for pending in futures:
+                    pending.cancel()
+                raise
             except Exception as exc:  # one bad clip must not lose the partition's others
                 failures.append(ClipFailure(seg, f"{type(exc).__name__}: {exc}"))
                 progress(f"[{done}/{len(todo)}] event {seg.event_id} FAILED: {exc}")

@@ -4,10 +4,23 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from ..hashing import sha256_file
 from .base import StoredObject, StoreError, validate_key
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 class LocalObjectStore:
@@ -31,7 +44,8 @@ class LocalObjectStore:
         final = self.path_of(key)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+            # The writer's pid is in the name, so a sweep can tell an orphan from a write in progress.
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent)
         except OSError as exc:
             raise StoreError(f"cannot write to object store {self.root}: {exc.strerror or exc}") from None
         tmp = Path(tmp_name)
@@ -55,6 +69,26 @@ class LocalObjectStore:
         if not path.is_file():
             return None
         return StoredObject(key, path.as_uri(), path.stat().st_size, sha256_file(path))
+
+    def sweep_temporaries(self, prefix: str, older_than_s: float = 3600.0) -> int:
+        """Remove temporary files under ``prefix`` left by writers that died
+        (killed mid-``put_file``): those whose process is gone, or that are older
+        than ``older_than_s`` (a writer on another host). Returns how many went."""
+        folder = self.path_of(prefix)
+        if not folder.is_dir():
+            return 0
+        removed = 0
+        for tmp in folder.rglob(".*.tmp"):
+            parts = tmp.name.split(".")  # "", <name>, <ext>, <pid>, <random>, "tmp"
+            pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
+            try:
+                stale = time.time() - tmp.stat().st_mtime > older_than_s or (pid is not None and not _alive(pid))
+                if stale:
+                    tmp.unlink()
+                    removed += 1
+            except FileNotFoundError:  # its writer just renamed or removed it
+                continue
+        return removed
 
     def get_bytes(self, key: str) -> bytes:
         return self.path_of(key).read_bytes()

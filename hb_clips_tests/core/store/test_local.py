@@ -203,3 +203,23 @@ def test_root_that_is_a_file(tmp_path, payload):
             store.put_file(key, payload, "video/mp4")
         assert str(root) in str(info.value)
     assert root.read_bytes() == b"x"
+
+
+def test_sweep_removes_temporaries_of_dead_writers_only(tmp_path):
+    import subprocess
+    import sys
+
+    store = LocalObjectStore(tmp_path)
+    folder = tmp_path / "clips" / "g" / "1"
+    folder.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = folder / f".abc.mp4.{dead.stdout.strip()}.x1y2.tmp"
+    mine = folder / f".def.mp4.{os.getpid()}.z3w4.tmp"
+    old = folder / ".ghi.mp4.zz.tmp"  # no pid: only its age counts
+    final = folder / "abc.mp4"
+    for p in (orphan, mine, old, final):
+        p.write_bytes(b"x")
+    os.utime(old, (1, 1))
+    assert store.sweep_temporaries("clips/g/1") == 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted([mine.name, final.name])
+    assert store.sweep_temporaries("clips/nowhere") == 0

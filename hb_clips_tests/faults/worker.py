@@ -1,0 +1,91 @@
+"""One OS process materializing one game period through the project's job,
+for the crash tests (not a test module itself).
+
+    python -m hb_clips_tests.faults.worker GAME PERIOD OUT_JSON
+
+Settings come from the environment as in production (HB_DATA_ROOT,
+HB_STORE_URL, HB_MEDIA_DB_URL, HB_WORK_DIR, HB_CUT_WORKERS). Fault hooks, also
+from the environment:
+
+- ``HB_FAULT_STALL=index``: inside ``MediaIndex.write_partition``'s
+  transaction, after the clip and tag rows are written and before the asset
+  rows, touch ``$HB_FAULT_MARK`` and sleep (``HB_FAULT_SLEEP_S``, default 60 s).
+- ``HB_FAULT_STALL=put``: inside ``LocalObjectStore.put_file``, after half of
+  the first object is written to its temporary file, touch the mark and sleep.
+
+The parent SIGKILLs the process while it sleeps.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import SimpleNamespace
+
+
+def install_hooks() -> None:
+    stall = os.environ.get("HB_FAULT_STALL", "")
+    mark = Path(os.environ.get("HB_FAULT_MARK", "/nonexistent/mark"))
+    sleep_s = float(os.environ.get("HB_FAULT_SLEEP_S", "60"))
+
+    def park() -> None:
+        mark.touch()
+        time.sleep(sleep_s)  # killed here
+
+    if stall == "index":
+        from hb_clips_assets.core.index import repository
+        from hb_clips_assets.core.index.models import ClipAsset
+
+        real_insert = repository.MediaIndex._insert
+
+        def _insert(self, table):
+            if table is ClipAsset.__table__:
+                park()  # clips and tags rows are written, uncommitted
+            return real_insert(self, table)
+
+        repository.MediaIndex._insert = _insert
+    elif stall == "put":
+        import shutil
+
+        from hb_clips_assets.core.store import local
+
+        def copyfileobj(src, dst, length=0):
+            data = src.read()
+            dst.write(data[: len(data) // 2])
+            dst.flush()
+            park()  # half an object in its temporary file
+            dst.write(data[len(data) // 2:])
+
+        local.shutil = SimpleNamespace(**{**vars(shutil), "copyfileobj": copyfileobj})
+    elif stall:
+        raise ValueError(f"unknown HB_FAULT_STALL={stall!r}")
+
+
+def main(game: str, period: str, out_json: str) -> int:
+    out: dict = {"pid": os.getpid()}
+    try:
+        from dagster import DagsterInstance
+
+        from hb_clips_assets.definitions import clip_game_period_job, defs
+        from hb_clips_assets.partitions import game_partitions, game_period_key
+
+        install_hooks()
+        instance = DagsterInstance.ephemeral()
+        instance.add_dynamic_partitions(game_partitions.name, [game])
+        result = defs.resolve_job_def(clip_game_period_job.name).execute_in_process(
+            partition_key=game_period_key(game, period), instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+        out["success"] = result.success
+    except BaseException:  # noqa: BLE001 - reported to the test
+        out["success"] = False
+        out["exception"] = traceback.format_exc()
+    Path(out_json).write_text(json.dumps(out, default=str))
+    return 0 if out.get("success") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
