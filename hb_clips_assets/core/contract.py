@@ -161,6 +161,23 @@ def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], lis
     return header, rows
 
 
+def _period_and_problem(row: dict[str, str], required: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """The row's period where readable, and why the row is unusable (unreadable,
+    bad period, missing required fields), or None when it may go on."""
+    if "__error__" in row:
+        return None, row["__error__"]
+    empty = [c for c in required if not row.get(c)]
+    try:
+        period = normalize_period(row.get("period", ""))
+    except ContractError as exc:
+        if "period" not in empty:
+            return None, str(exc)
+        period = None
+    if empty:
+        return period, f"missing required field(s) {', '.join(empty)}"
+    return period, None
+
+
 def read_metrics(path: Path, game_id: str) -> MetricsFile:
     """Read ``metrics/<game_id>.csv``: valid events and rejected rows."""
     validate_game_id(game_id)
@@ -173,19 +190,9 @@ def read_metrics(path: Path, game_id: str) -> MetricsFile:
         def reject(reason: str, period: str | None = None) -> None:
             rejected.append(Rejection(str(path), line, reason, period, row.get("event_id") or None))
 
-        if "__error__" in row:
-            reject(row["__error__"])
-            continue
-        empty = [c for c in METRICS_REQUIRED if not row.get(c)]
-        period: str | None = None
-        try:
-            period = normalize_period(row.get("period", ""))
-        except ContractError as exc:
-            if "period" not in empty:
-                reject(str(exc))
-                continue
-        if empty:
-            reject(f"missing required field(s) {', '.join(empty)}", period)
+        period, problem = _period_and_problem(row, METRICS_REQUIRED)
+        if problem:
+            reject(problem, period)
             continue
         if row["game_id"] != game_id:
             reject(f"game_id {row['game_id']!r} does not match the file's game {game_id!r}", period)
@@ -334,19 +341,9 @@ def read_shifts(path: Path, game_id: str) -> ShiftsFile:
         def reject(reason: str, period: str | None = None) -> None:
             rejected.append(Rejection(str(path), line, reason, period))
 
-        if "__error__" in row:
-            reject(row["__error__"])
-            continue
-        empty = [c for c in SHIFTS_REQUIRED if not row.get(c)]
-        period: str | None = None
-        try:
-            period = normalize_period(row.get("period", ""))
-        except ContractError as exc:
-            if "period" not in empty:
-                reject(str(exc))
-                continue
-        if empty:
-            reject(f"missing required field(s) {', '.join(empty)}", period)
+        period, problem = _period_and_problem(row, SHIFTS_REQUIRED)
+        if problem:
+            reject(problem, period)
             continue
         try:
             start = parse_timecode(row["start_timecode"])
