@@ -142,6 +142,12 @@ class ClipSettingsResource(ConfigurableResource):
     workers: int = Field(default=2, description="Clips cut in parallel in one partition")
     crf: int = Field(default=20, description="x264 quality (lower is better, bigger)")
     preset: str = Field(default="ultrafast", description="x264 preset")
+    work_dir: str = Field(
+        default="", description="Working folder (HB_WORK_DIR); cuts are written under its scratch/ (empty: system temp)"
+    )
+
+    def scratch_dir(self) -> Path | None:
+        return Path(self.work_dir) / "scratch" if self.work_dir else None
 
     def rules(self) -> ClipRules:
         types = set(self.pre_s_by_event_type) | set(self.post_s_by_event_type)
@@ -170,5 +176,7 @@ def default_resources() -> dict:
             cdn_host=setting("HB_CDN_HOST"),
         ),
         "media_index": MediaIndexResource(url=setting("HB_MEDIA_DB_URL")),
-        "clip_settings": ClipSettingsResource(workers=EnvVar.int(setting("HB_CUT_WORKERS").env_var_name)),
+        "clip_settings": ClipSettingsResource(
+            workers=EnvVar.int(setting("HB_CUT_WORKERS").env_var_name), work_dir=setting("HB_WORK_DIR"),
+        ),
     }

@@ -47,6 +47,7 @@ def clips(
         outcomes, failures = produce_clips(
             segments, source, meta["source_sha256"], store, media_index.get_index(),
             clip_settings.encode_settings(), clip_settings.workers, context.log.info,
+            scratch_dir=clip_settings.scratch_dir(),
         )
         cut = [o for o in outcomes if not o.cached]
         if source_fingerprint(video_path) != meta["source_sha256"]:

@@ -3,7 +3,6 @@ uploads. Plain Python; the Dagster asset only wraps it and reports.
 """
 from __future__ import annotations
 
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Callable
 
 from .identity import clip_id, clip_object_key, thumbnail_object_key
 from .index.repository import AssetRecord, ClipRecord, MediaIndex
+from .scratch import scratch_folder, sweep_scratch
 from .segments import Segment
 from .store.base import ObjectStore, StoreError
 from .video.cut import EncodeSettings, cut_clip
@@ -120,10 +120,17 @@ def produce_clips(
     settings: EncodeSettings = EncodeSettings(),
     workers: int = 2,
     progress: Callable[[str], None] = lambda _msg: None,
+    scratch_dir: Path | None = None,
 ) -> tuple[list[ClipOutcome], list[ClipFailure]]:
     """Cut and store every segment not already stored. One failing clip does
     not stop the others: it is returned as a :class:`ClipFailure`.
+
+    Each cut is written into its own folder under ``scratch_dir`` (the system
+    temporary folder when None) before it is stored; folders a killed earlier
+    process left there are removed first.
     """
+    if scratch_dir is not None and (swept := sweep_scratch(scratch_dir)):
+        progress(f"removed {swept} scratch folders a killed earlier process left under {scratch_dir}")
     ids = {s.event_id: clip_id_for(s, source_sha256, settings) for s in segments}
     sweep = getattr(store, "sweep_temporaries", None)
     if sweep is not None:  # what a killed earlier attempt left half-written
@@ -147,8 +154,8 @@ def produce_clips(
     def cut_one(seg: Segment) -> ClipOutcome:
         started = time.monotonic()
         cid = ids[seg.event_id]
-        with tempfile.TemporaryDirectory(prefix="hb-cut-") as tmp:
-            result = cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, Path(tmp), settings)
+        with scratch_folder(scratch_dir) as tmp:
+            result = cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, tmp, settings)
             mp4 = store.put_file(clip_object_key(seg.game_id, seg.period, cid), result.mp4_path, MP4)
             jpg = store.put_file(thumbnail_object_key(seg.game_id, seg.period, cid), result.thumbnail_path, JPEG)
         assets = [

@@ -8,19 +8,8 @@ import time
 from pathlib import Path
 
 from ..hashing import sha256_file
+from ..scratch import pid_alive
 from .base import StoredObject, StoreError, validate_key
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 class LocalObjectStore:
@@ -82,7 +71,7 @@ class LocalObjectStore:
             parts = tmp.name.split(".")  # "", <name>, <ext>, <pid>, <random>, "tmp"
             pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
             try:
-                stale = time.time() - tmp.stat().st_mtime > older_than_s or (pid is not None and not _alive(pid))
+                stale = time.time() - tmp.stat().st_mtime > older_than_s or (pid is not None and not pid_alive(pid))
                 if stale:
                     tmp.unlink()
                     removed += 1
