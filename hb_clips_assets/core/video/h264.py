@@ -1,0 +1,131 @@
+"""The few pieces of H.264 bitstream syntax the smart cutter needs: NAL units
+in MP4 (length-prefixed) and Annex B (start codes) framing, the ``avcC``
+decoder configuration record, and the parameter-set ids of an SPS and a PPS.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+NAL_IDR = 5
+NAL_SPS = 7
+NAL_PPS = 8
+NAL_AUD = 9
+
+
+class H264Error(ValueError):
+    """The bitstream is not what the smart cutter can splice."""
+
+
+class _Bits:
+    def __init__(self, data: bytes):
+        # Emulation prevention bytes (00 00 03) are not part of the syntax.
+        self.data = data.replace(b"\x00\x00\x03", b"\x00\x00")
+        self.pos = 0
+
+    def u(self, n: int) -> int:
+        v = 0
+        for _ in range(n):
+            byte = self.data[self.pos >> 3]
+            v = (v << 1) | ((byte >> (7 - (self.pos & 7))) & 1)
+            self.pos += 1
+        return v
+
+    def ue(self) -> int:
+        zeros = 0
+        while self.u(1) == 0:
+            zeros += 1
+            if zeros > 31:
+                raise H264Error("bad exp-Golomb code")
+        return (1 << zeros) - 1 + self.u(zeros)
+
+
+def sps_id(sps: bytes) -> int:
+    return _Bits(sps[4:]).ue()  # after the NAL header, profile_idc, constraint flags, level_idc
+
+
+def pps_ids(pps: bytes) -> tuple[int, int]:
+    """(pps id, the SPS id it refers to)."""
+    bits = _Bits(pps[1:])
+    return bits.ue(), bits.ue()
+
+
+@dataclass
+class AvcC:
+    """An MP4 ``avcC`` box payload; it may hold several SPS and PPS."""
+
+    profile: int
+    compat: int
+    level: int
+    length_size: int
+    sps: list[bytes]
+    pps: list[bytes]
+    ext: bytes  # the High-profile tail (chroma format, bit depths, SPS extensions)
+
+    @classmethod
+    def parse(cls, data: bytes) -> "AvcC":
+        if len(data) < 7 or data[0] != 1:
+            raise H264Error("source has no avcC (Annex B or missing extradata)")
+        pos = 6
+        sps, pps = [], []
+        for _ in range(data[5] & 0x1F):
+            n = int.from_bytes(data[pos : pos + 2], "big")
+            sps.append(bytes(data[pos + 2 : pos + 2 + n]))
+            pos += 2 + n
+        for _ in range(data[pos]):
+            n = int.from_bytes(data[pos + 1 : pos + 3], "big")
+            pps.append(bytes(data[pos + 3 : pos + 3 + n]))
+            pos += 2 + n
+        pos += 1
+        return cls(data[1], data[2], data[3], (data[4] & 3) + 1, sps, pps, bytes(data[pos:]))
+
+    def build(self) -> bytes:
+        out = bytearray([1, self.profile, self.compat, self.level, 0xFC | (self.length_size - 1), 0xE0 | len(self.sps)])
+        for s in self.sps:
+            out += len(s).to_bytes(2, "big") + s
+        out.append(len(self.pps))
+        for p in self.pps:
+            out += len(p).to_bytes(2, "big") + p
+        return bytes(out) + self.ext
+
+    def used_ids(self) -> set[int]:
+        return {sps_id(s) for s in self.sps} | {pps_ids(p)[0] for p in self.pps}
+
+
+def nal_units(packet: bytes, length_size: int = 4) -> Iterator[bytes]:
+    pos = 0
+    while pos + length_size <= len(packet):
+        n = int.from_bytes(packet[pos : pos + length_size], "big")
+        pos += length_size
+        yield packet[pos : pos + n]
+        pos += n
+
+
+def length_prefixed(nal: bytes, length_size: int = 4) -> bytes:
+    return len(nal).to_bytes(length_size, "big") + nal
+
+
+def is_idr(packet: bytes, length_size: int = 4) -> bool:
+    return any(nal and nal[0] & 0x1F == NAL_IDR for nal in nal_units(packet, length_size))
+
+
+def is_reference(packet: bytes, length_size: int = 4) -> bool:
+    """True unless every slice of the picture has nal_ref_idc 0 (or the packet holds no slice)."""
+    slices = [nal for nal in nal_units(packet, length_size) if nal and 1 <= nal[0] & 0x1F <= 5]
+    return not slices or any(nal[0] & 0x60 for nal in slices)
+
+
+def annexb_nals(data: bytes) -> list[bytes]:
+    """The NAL units of an Annex B byte stream (3- or 4-byte start codes)."""
+    starts, i = [], 0
+    while (j := data.find(b"\x00\x00\x01", i)) >= 0:
+        starts.append(j + 3)
+        i = j + 3
+    nals = []
+    for k, s in enumerate(starts):
+        e = starts[k + 1] - 3 if k + 1 < len(starts) else len(data)
+        nal = data[s:e]
+        while k + 1 < len(starts) and nal.endswith(b"\x00"):  # the 4-byte start code's leading zero
+            nal = nal[:-1]
+        nals.append(nal)
+    return nals
