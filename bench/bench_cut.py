@@ -1,23 +1,37 @@
 """Cutter speed against the naive approach, interleaved in the same run.
 
 Naive = the FFmpeg CLI: input seek to the exact presentation time of the start
-frame + libx264 ultrafast CRF 20 + AAC + faststart for the whole clip. The
-cutter = hb_clips_assets.core.video.cut.cut_clip (PyAV decode from the keyframe
-before the start, frame selection by timestamp, libx264 ultrafast CRF 20).
+frame + libx264 ultrafast CRF 20 + AAC + faststart for the whole clip.
+Full = hb_clips_assets.core.video.cut.cut_clip (PyAV decode from the keyframe
+before the start, frame selection by timestamp, the whole clip re-encoded).
+Smart = hb_clips_assets.core.video.smartcut.smart_cut_clip, the pipeline's
+default (re-encoded head and tail, the source's packets copied between, AAC
+copied, output decoded around the joins and verified).
 
-    .venv/bin/python bench/bench_cut.py [--seconds 300] [--height 720] [--clips 10] [--smart]
+    .venv/bin/python bench/bench_cut.py [--seconds 300] [--height 720|1080] [--clips 10]
+                                        [--content pan|simple] [--workers 2] [--game]
 
---smart adds hb_clips_assets.core.video.smartcut.smart_cut_clip (re-encoded
-head/tail, copied body, output decoded and verified) as a third column, run
-interleaved with the other two on the same starts.
+The source is generated: H.264 High, 3 B-frames, 2 s closed GOP, AAC 48 kHz,
+59.94 fps. --content pan (default) is a panning crowd-noise texture (every
+pixel moves, like a broadcast camera following play: x264 works for its
+bits); --content simple is the test suite's mostly static texture (cheap to
+encode, so fixed costs dominate).
 
-Prints per-clip seconds, the medians, the ratio and clips per minute, and
-checks every clip of both methods for frame accuracy (decoded frame marks).
+Prints per-clip seconds, the medians, ratios, clips per minute with --workers
+cuts in parallel (threads, as the pipeline runs them), and checks every clip
+of every method for frame accuracy (decoded frame marks).
+
+--game also times a full sample game end to end (CSV to indexed clips, the
+`hb-clips run` CLI on a fresh instance and store) with HB_CUTTER=full and
+HB_CUTTER=smart.
 """
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -27,15 +41,37 @@ from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from hb_clips_assets.core.video.cut import cut_clip  # noqa: E402
+from hb_clips_assets.core.video.framemark import draw_frame_mark  # noqa: E402
 from hb_clips_assets.core.video.probe import probe_video  # noqa: E402
 from hb_clips_assets.core.video.smartcut import smart_cut_clip  # noqa: E402
 from hb_clips_assets.core.video.synth import ffmpeg_exe, write_marked_video  # noqa: E402
 from hb_clips_tests.media_checks import decode_clip  # noqa: E402
 
 FPS = Fraction(60000, 1001)
+
+
+def pan_renderer(width: int, height: int):
+    """Yuv420p frames of a crowd-noise texture panning left and right (about 3 px a frame)."""
+    rng = np.random.default_rng(7)
+    cell = 4
+    span = width + 480
+    tex = rng.integers(40, 200, size=(height // cell + 1, span // cell + 1), dtype=np.uint8)
+    tex = np.repeat(np.repeat(tex, cell, axis=0), cell, axis=1)[:height, :span]
+    chroma = np.full(width * height // 2, 128, np.uint8).tobytes()
+
+    def render(index: int) -> bytes:
+        x = int(240 + 240 * math.sin(2 * math.pi * float(index / FPS) / 10.0))
+        y = np.ascontiguousarray(tex[:, x : x + width])
+        draw_frame_mark(y, index)
+        return y.tobytes() + chroma
+
+    return render
 
 
 def naive_cut(source, start: int, end: int, out: Path) -> None:
@@ -49,76 +85,122 @@ def naive_cut(source, start: int, end: int, out: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
+def bench_cuts(args, tmp: Path) -> None:
+    width = args.height * 16 // 9
+    src = args.source
+    if src is None:
+        src = tmp / "source.mp4"
+        t0 = time.monotonic()
+        print(f"generating a {args.seconds:.0f} s {width}x{args.height} 59.94 fps source ({args.content}) ...", flush=True)
+        render = pan_renderer(width, args.height) if args.content == "pan" else None
+        write_marked_video(src, round(args.seconds * FPS), FPS, width, args.height, render=render)
+        print(f"  done in {time.monotonic() - t0:.1f} s, {src.stat().st_size / 1e6:.1f} MB")
+    source = probe_video(src)
+    length = round(args.clip_seconds * FPS)
+    rng = random.Random(7)
+    starts = [rng.randrange(0, source.frame_count - length) for _ in range(args.clips)]
+    methods = {
+        "naive": lambda s, out: naive_cut(source, s, s + length, out / "n.mp4") or out / "n.mp4",
+        "full": lambda s, out: cut_clip(source, s, s + length, s + length // 2, out).mp4_path,
+        "smart": lambda s, out: smart_cut_clip(source, s, s + length, s + length // 2, out),
+    }
+    times = {m: [] for m in methods}
+    exact = {m: 0 for m in methods}
+    paths = []
+    print(f"\n{'start':>7} {'naive s':>8} {'full s':>8} {'smart s':>8}  smart path")
+    for i, start in enumerate(starts):
+        line = f"{start:>7}"
+        for name, cut in methods.items():  # interleaved: each method on the same start, back to back
+            out = tmp / f"{name}{i}"
+            out.mkdir()
+            t0 = time.monotonic()
+            result = cut(start, out)
+            times[name].append(time.monotonic() - t0)
+            if name == "smart":
+                paths.append(result.path)
+                note = f"{result.path}, {result.copied_frames} of {length} frames copied" + (
+                    f" ({result.reason})" if result.reason else "")
+                result = result.mp4_path
+            exact[name] += decode_clip(result).marks == list(range(start, start + length))
+            line += f" {times[name][-1]:>8.3f}"
+        print(line + "  " + note, flush=True)
+
+    med = {m: statistics.median(t) for m, t in times.items()}
+    print(f"\nmedian seconds per {args.clip_seconds:.0f} s clip at {width}x{args.height} ({args.content}): "
+          + ", ".join(f"{m} {v:.3f}" for m, v in med.items()))
+    print(f"smart is {med['naive'] / med['smart']:.2f}x the naive, {med['full'] / med['smart']:.2f}x the full "
+          f"re-encode (medians); paths: {paths.count('smart')} smart, {paths.count('full')} full")
+    print("frame-exact: " + ", ".join(f"{m} {n}/{len(starts)}" for m, n in exact.items()))
+
+    def throughput(name: str) -> float:
+        cut = methods[name]
+
+        def one(item):
+            i, s = item
+            out = tmp / f"p-{name}{i}"
+            out.mkdir()
+            cut(s, out)
+
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(args.workers) as pool:
+            list(pool.map(one, enumerate(starts)))
+        return 60 * len(starts) / (time.monotonic() - t0)
+
+    per_min = {m: throughput(m) for m in methods}
+    print(f"clips per minute with {args.workers} workers: "
+          + ", ".join(f"{m} {v:.1f}" for m, v in per_min.items())
+          + f"; smart/naive {per_min['smart'] / per_min['naive']:.2f}x")
+
+
+def bench_game(args, tmp: Path) -> None:
+    from hb_clips_assets.sample_data import write_sample_data
+
+    data = tmp / "data"
+    t0 = time.monotonic()
+    print(f"\nwriting sample game 20031 ({args.period_seconds:.0f} s periods, 1280x720) ...", flush=True)
+    write_sample_data(data, period_seconds=args.period_seconds, games=["20031"])
+    print(f"  done in {time.monotonic() - t0:.1f} s")
+    cli = [sys.executable, "-m", "hb_clips_assets.cli"]
+    results = {}
+    for cutter in ("full", "smart"):
+        home = tmp / f"run-{cutter}"
+        home.mkdir()
+        env = {**os.environ, "HB_CUTTER": cutter, "HB_DATA_ROOT": str(data), "HB_STORE_URL": str(home / "store"),
+               "HB_MEDIA_DB_URL": f"sqlite:///{home / 'media.db'}", "HB_WORK_DIR": str(home / "work"),
+               "DAGSTER_HOME": str(home / "dagster_home"), "HB_CUT_WORKERS": str(args.workers),
+               "PYTHONPATH": str(ROOT)}
+        t0 = time.monotonic()
+        proc = subprocess.run(cli + ["run", "--quiet"], cwd=home, env=env, capture_output=True, text=True)
+        seconds = time.monotonic() - t0
+        if proc.returncode != 0:
+            print(proc.stdout[-3000:], proc.stderr[-3000:])
+            raise SystemExit(f"hb-clips run with HB_CUTTER={cutter} failed (exit {proc.returncode})")
+        db = sqlite3.connect(home / "media.db")
+        clips = db.execute("select count(*) from clips").fetchone()[0]
+        smart = sum("smart" in line for line in proc.stdout.splitlines() if "cut event" in line)
+        results[cutter] = (seconds, clips)
+        print(f"HB_CUTTER={cutter}: {clips} clips indexed in {seconds:.1f} s (CSV to index, all periods, "
+              f"asset checks included)" + (f"; {smart} smart cuts in the log" if cutter == "smart" else ""))
+    (tf, nf), (ts, ns) = results["full"], results["smart"]
+    print(f"end to end: smart {tf / ts:.2f}x the full re-encode ({nf} and {ns} clips)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=300.0, help="source length (default 300)")
     parser.add_argument("--height", type=int, default=720, choices=[720, 1080])
+    parser.add_argument("--content", default="pan", choices=["pan", "simple"])
     parser.add_argument("--clips", type=int, default=10)
     parser.add_argument("--clip-seconds", type=float, default=8.0)
-    parser.add_argument("--workers", type=int, default=2, help="parallel cuts for the throughput figure")
+    parser.add_argument("--workers", type=int, default=2, help="parallel cuts (the ffmpeg pool's limit: CPU cores)")
     parser.add_argument("--source", type=Path, help="reuse this source instead of generating one")
-    parser.add_argument("--smart", action="store_true", help="add the smart cutter as a third column")
-    parser.add_argument("--verify", default="joins", choices=["joins", "full", "none"], help="smart cutter output check")
+    parser.add_argument("--game", action="store_true", help="also time a sample game end to end, full vs smart")
+    parser.add_argument("--period-seconds", type=float, default=120.0, help="sample game period length (--game)")
     args = parser.parse_args()
-    width = args.height * 16 // 9
     with tempfile.TemporaryDirectory(prefix="hb-bench-") as tmp:
-        tmp = Path(tmp)
-        src = args.source
-        if src is None:
-            src = tmp / "source.mp4"
-            t0 = time.monotonic()
-            print(f"generating {args.seconds:.0f} s {width}x{args.height} @ 59.94 source ...", flush=True)
-            write_marked_video(src, round(args.seconds * FPS), FPS, width, args.height)
-            print(f"  done in {time.monotonic() - t0:.1f} s")
-        source = probe_video(src)
-        length = round(args.clip_seconds * FPS)
-        rng = random.Random(7)
-        starts = [rng.randrange(0, source.frame_count - length) for _ in range(args.clips)]
-        ours, naive, smart, paths = [], [], [], []
-        exact = {"cutter": 0, "naive": 0, "smart": 0}
-        print(f"{'start':>7} {'cutter s':>9} {'naive s':>8}" + (f" {'smart s':>8} path" if args.smart else ""))
-        for i, start in enumerate(starts):
-            end = start + length
-            t0 = time.monotonic()
-            result = cut_clip(source, start, end, start + length // 2, tmp / f"c{i}")
-            ours.append(time.monotonic() - t0)
-            t0 = time.monotonic()
-            naive_out = tmp / f"n{i}.mp4"
-            naive_cut(source, start, end, naive_out)
-            naive.append(time.monotonic() - t0)
-            exact["cutter"] += decode_clip(result.mp4_path).marks == list(range(start, end))
-            exact["naive"] += decode_clip(naive_out).marks == list(range(start, end))
-            line = f"{start:>7} {ours[-1]:>9.3f} {naive[-1]:>8.3f}"
-            if args.smart:
-                t0 = time.monotonic()
-                sres = smart_cut_clip(source, start, end, start + length // 2, tmp / f"s{i}", verify=args.verify)
-                smart.append(time.monotonic() - t0)
-                paths.append(sres.path)
-                exact["smart"] += decode_clip(sres.mp4_path).marks == list(range(start, end))
-                line += f" {smart[-1]:>8.3f} {sres.path}" + (f" ({sres.reason})" if sres.reason else "")
-            print(line, flush=True)
-        m_ours, m_naive = statistics.median(ours), statistics.median(naive)
-        print(f"\nmedian seconds per {args.clip_seconds:.0f} s clip at {width}x{args.height}: "
-              f"cutter {m_ours:.3f}, naive {m_naive:.3f}; speed-up {m_naive / m_ours:.2f}x")
-        if args.smart:
-            m_smart = statistics.median(smart)
-            print(f"smart {m_smart:.3f}: {m_naive / m_smart:.2f}x the naive, {m_ours / m_smart:.2f}x the cutter; "
-                  f"paths: {paths.count('smart')} smart, {paths.count('full')} full")
-        print(f"frame-exact: cutter {exact['cutter']}/{len(starts)}, naive {exact['naive']}/{len(starts)}"
-              + (f", smart {exact['smart']}/{len(starts)}" if args.smart else ""))
-
-        def throughput(cut, **kw):
-            t0 = time.monotonic()
-            with ThreadPoolExecutor(args.workers) as pool:
-                list(pool.map(lambda se: cut(source, se[1], se[1] + length, se[1], tmp / f"p{se[0]}", **kw), enumerate(starts)))
-            return 60 * len(starts) / (time.monotonic() - t0)
-
-        line = f"throughput with {args.workers} workers: cutter {throughput(cut_clip):.1f} clips/min"
-        if args.smart:
-            line += f", smart {throughput(smart_cut_clip, verify=args.verify):.1f} clips/min"
-        print(line)
-        print(f"one worker, from the medians: cutter {60 / m_ours:.1f}, naive {60 / m_naive:.1f}"
-              + (f", smart {60 / statistics.median(smart):.1f}" if args.smart else "") + " clips/min")
+        bench_cuts(args, Path(tmp))
+        if args.game:
+            bench_game(args, Path(tmp))
     return 0
 
 

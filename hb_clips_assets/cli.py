@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .core.contract import ContractError, validate_game_id
+from .core.index.db import redact_url, redact_url_in
 from .resources import DEFAULTS
 
 
@@ -78,7 +79,7 @@ def _print_summary(outcomes) -> None:
             print(f"\ngame {o.game_id} period {o.period} failed: {o.error}")
     print(
         f"\nclips and thumbnails: {Path(_setting('HB_STORE_URL')).resolve() if '://' not in _setting('HB_STORE_URL') else _setting('HB_STORE_URL')}"
-        f"\nmedia index:          {_setting('HB_MEDIA_DB_URL')}"
+        f"\nmedia index:          {redact_url(_setting('HB_MEDIA_DB_URL'))}"
         f"\nDagster instance:     {os.environ['DAGSTER_HOME']}  (open the UI: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev)"
     )
 
@@ -96,7 +97,7 @@ def cmd_db(args) -> int:
         shown = make_url(url).render_as_string(hide_password=True)
         engine = create_media_engine(url)
     except (ArgumentError, ValueError, ImportError) as exc:
-        print(f"error: media index URL {url!r}: {exc}", file=sys.stderr)
+        print(f"error: media index URL {redact_url(url)!r}: {redact_url_in(str(exc), url)}", file=sys.stderr)
         return 2
     head = head_revision()
     try:

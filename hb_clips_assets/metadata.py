@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 from dagster import MetadataValue
 from PIL import Image
@@ -12,8 +13,12 @@ from .core.contract import Rejection
 MAX_ROWS = 20
 
 
+# Line breaks of Markdown (\r too) and of str.splitlines: a value holding one would end its table row.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def _cell(value) -> str:
-    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+    return _LINE_BREAKS.sub(" ", str(value if value is not None else "")).replace("|", "\\|")
 
 
 def markdown_table(headers: list[str], rows: list[list], total: int | None = None) -> MetadataValue:

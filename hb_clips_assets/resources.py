@@ -10,7 +10,8 @@ from pathlib import Path
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, PrivateAttr
 
-from .core.contract import ContractError, validate_game_id
+from .core.contract import PERIODS, ContractError, validate_game_id
+from .core.index.db import redact_url
 from .core.index.repository import MediaIndex
 from .core.segments import ClipRules, ClipWindow, DEFAULT_POST_S, DEFAULT_PRE_S
 from .core.store import ObjectStore, open_store
@@ -22,6 +23,7 @@ DEFAULTS = {
     "HB_MEDIA_DB_URL": "sqlite:///var/media.db",
     "HB_WORK_DIR": "./var/work",
     "HB_CUT_WORKERS": str(min(2, os.cpu_count() or 1)),
+    "HB_CUTTER": "smart",
     "HB_GCS_ENDPOINT": "",
     "HB_GCS_PROJECT": "",
     "HB_SIGNING_KEY_FILE": "",
@@ -51,6 +53,8 @@ class DataRootResource(ConfigurableResource):
         return self.root / "metrics" / f"{validate_game_id(game_id)}.csv"
 
     def video_path(self, game_id: str, period: str) -> Path:
+        if period not in PERIODS:  # never a path from anything but 1, 2, 3, OT
+            raise ContractError(f"unknown period {period!r}: expected one of {', '.join(PERIODS)}")
         return self.root / "video" / validate_game_id(game_id) / f"{period}.mp4"
 
     def schedule_path(self) -> Path:
@@ -126,6 +130,14 @@ class MediaIndexResource(ConfigurableResource):
     url: str = Field(description="SQLAlchemy URL of the media index; SQLite file by default")
     _index: MediaIndex | None = PrivateAttr(default=None)
 
+    def __repr_args__(self):
+        # the URL may hold the database password: never show it in a repr, a log line or an error
+        for name, value in super().__repr_args__():
+            yield name, (redact_url(value) if name == "url" and isinstance(value, str) else value)
+
+    def __str__(self) -> str:
+        return repr(self)
+
     def get_index(self) -> MediaIndex:
         if self._index is None:
             self._index = MediaIndex(self.url)
@@ -142,6 +154,11 @@ class ClipSettingsResource(ConfigurableResource):
     workers: int = Field(default=2, description="Clips cut in parallel in one partition")
     crf: int = Field(default=20, description="x264 quality (lower is better, bigger)")
     preset: str = Field(default="ultrafast", description="x264 preset")
+    cutter: str = Field(
+        default="smart",
+        description="smart: re-encode head and tail, copy the source's packets between (falls back to a full "
+        "re-encode where the source does not allow it); full: always re-encode the whole clip",
+    )
     work_dir: str = Field(
         default="", description="Working folder (HB_WORK_DIR); cuts are written under its scratch/ (empty: system temp)"
     )
@@ -160,7 +177,9 @@ class ClipSettingsResource(ConfigurableResource):
         )
 
     def encode_settings(self) -> EncodeSettings:
-        return EncodeSettings(crf=self.crf, preset=self.preset)
+        if self.cutter not in ("smart", "full"):
+            raise ValueError(f"HB_CUTTER must be 'smart' or 'full', not {self.cutter!r}")
+        return EncodeSettings(crf=self.crf, preset=self.preset, cutter=self.cutter)
 
 
 def default_resources() -> dict:
@@ -178,5 +197,6 @@ def default_resources() -> dict:
         "media_index": MediaIndexResource(url=setting("HB_MEDIA_DB_URL")),
         "clip_settings": ClipSettingsResource(
             workers=EnvVar.int(setting("HB_CUT_WORKERS").env_var_name), work_dir=setting("HB_WORK_DIR"),
+            cutter=setting("HB_CUTTER"),
         ),
     }

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 
-from .core.index.db import create_media_engine
+from .core.index.db import create_media_engine, redact_url, redact_url_in
 from .core.index.models import SCHEMA
 from .core.query.filters import References
 from .resources import DEFAULTS
@@ -62,7 +62,7 @@ def open_retrieval(data_root: str | None = None, db_url: str | None = None, stor
         shown = make_url(url).render_as_string(hide_password=True)
         engine = create_media_engine(url)
     except Exception as exc:  # noqa: BLE001 - a bad URL or a missing driver: say which
-        raise RetrievalError(f"media index URL {url!r}: {exc}") from None
+        raise RetrievalError(f"media index URL {redact_url(url)!r}: {redact_url_in(str(exc), url)}") from None
     try:
         names = inspect(engine).get_table_names(schema=SCHEMA)
     except Exception as exc:  # noqa: BLE001

@@ -13,13 +13,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from hb_clips_assets.core.index.migrate import head_revision
 from hb_clips_assets.sample_data import write_sample_data
 from hb_clips_tests.servers.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_YAML = REPO_ROOT / "deploy" / "dagster_home" / "dagster.yaml"
 GAME, PERIOD = "20031", "2"
-MEDIA_TABLES = {"alembic_version", "clip_assets", "clip_tags", "clips"}
+MEDIA_TABLES = {"alembic_version", "clip_assets", "clip_tags", "clips", "pending_deletions"}
 
 
 def sql(url: str, query: str, **params) -> list[tuple]:
@@ -136,4 +137,4 @@ def test_run_and_events_land_in_postgres(production_instance, postgres_url, tmp_
     assert set(by_schema) == {"media", "public"}
     # two alembic_version tables that never meet: Dagster's and the media index's
     assert sql(postgres_url, "select count(*) from public.alembic_version") == [(1,)]
-    assert sql(postgres_url, "select version_num from media.alembic_version") == [("0001_media_schema",)]
+    assert sql(postgres_url, "select version_num from media.alembic_version") == [(head_revision(),)]

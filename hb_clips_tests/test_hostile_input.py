@@ -412,14 +412,48 @@ def _display_rotation(path: Path) -> str | None:
     return next((line.strip() for line in err.splitlines() if "rotation of" in line), None)
 
 
-@pytest.mark.xfail(strict=True, reason="the cutter drops the source's display matrix: a clip of a rotated feed plays "
-                   "sideways compared to its source (cut.py should copy the rotation side data or rotate the frames)")
-def test_clip_of_a_rotated_video_keeps_its_orientation(tmp_path):
+SMART_PATHS = {  # name: (path the smart cutter takes for frames 0..30, reason substring)
+    "h264_10bit": ("full", "pixel format yuv420p10le"),
+    "h264_422": ("full", "pixel format yuv422p"),
+    "hevc": ("full", "hevc is not H.264"),
+    "rotation_metadata": ("smart", None),
+    "very_short_period": ("smart", None),
+}
+
+
+@pytest.mark.parametrize("name", list(UNUSUAL_VIDEOS))
+def test_smart_cutter_copies_or_falls_back_and_says_why(name, tmp_path):
+    """Sources the smart cut cannot splice (another codec or pixel format) get the full
+    re-encode, frame-exact, with the reason; the others are spliced."""
+    from hb_clips_assets.core.video.smartcut import smart_cut_clip
+
+    generate, encoder, _codec, _pix_fmt, frames = UNUSUAL_VIDEOS[name]
+    if not _has_encoder(encoder):
+        pytest.skip(f"the imageio-ffmpeg binary has no {encoder} encoder, so no {name} test video can be made")
+    path = tmp_path / "1.mp4"
+    generate(path)
+    end = min(30, frames)
+    result = smart_cut_clip(probe_video(path), 0, end, 0, tmp_path / "store")
+    path_taken, reason = SMART_PATHS[name]
+    assert result.path == path_taken, result.reason
+    assert (reason or "") in (result.reason or "")
+    assert decode_clip(result.mp4_path).marks == list(range(0, end))
+
+
+@pytest.mark.parametrize("cutter", ["full", "smart"])
+def test_clip_of_a_rotated_video_keeps_its_orientation(tmp_path, cutter):
+    from hb_clips_assets.core.video.smartcut import smart_cut_clip
+
     path = tmp_path / "1.mp4"
     gen_rotated(path)
     assert _display_rotation(path) is not None
-    result = cut_clip(probe_video(path), 10, 30, 11, tmp_path / "store")
+    if cutter == "full":
+        result = cut_clip(probe_video(path), 10, 30, 11, tmp_path / "store")
+    else:
+        result = smart_cut_clip(probe_video(path), 0, 30, 11, tmp_path / "store")
+        assert result.path == "smart", result.reason
     assert _display_rotation(result.mp4_path) == _display_rotation(path)
+    assert decode_clip(result.mp4_path).marks == list(range(10 if cutter == "full" else 0, 30))
 
 
 def gen_vfr(p: Path):

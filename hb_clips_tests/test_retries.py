@@ -79,11 +79,12 @@ def clip_metadata(result) -> list[dict]:
 
 def failing_cut(monkeypatch, fail_times: int):
     """Make cutting the second segment (in start order) fail ``fail_times`` times."""
-    real = cutting.cut_clip
+    real = cutting.cut_segment
     state = {"target": None, "failures": 0, "calls": 0}
     lock = threading.Lock()
 
-    def cut(source, start, end, event, out_dir, settings):
+    def cut(source, seg, out_dir, settings):
+        event = seg.event_frame
         with lock:
             state["calls"] += 1
             if state["target"] is None:
@@ -93,9 +94,9 @@ def failing_cut(monkeypatch, fail_times: int):
                 state["failures"] += 1
         if fail:
             raise OSError("simulated: the scratch disk went away")
-        return real(source, start, end, event, out_dir, settings)
+        return real(source, seg, out_dir, settings)
 
-    monkeypatch.setattr(cutting, "cut_clip", cut)
+    monkeypatch.setattr(cutting, "cut_segment", cut)
     return state
 
 

@@ -93,10 +93,10 @@ def read_keys_file(path: Path) -> dict[str, ApiKey]:
 @dataclass
 class ApiSettings:
     data_root: str | None = None
-    db_url: str | None = None
+    db_url: str | None = field(default=None, repr=False)  # may hold the database password
     store_url: str | None = None
-    keys: dict[str, ApiKey] = field(default_factory=dict)
-    media_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    keys: dict[str, ApiKey] = field(default_factory=dict, repr=False)  # secrets: never in a repr or a log
+    media_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     media_url_expiry_s: int = DEFAULT_MEDIA_URL_EXPIRY_S
     user_player: str | None = None  # "my" for keys that name no player (HB_USER_PLAYER_ID)
 

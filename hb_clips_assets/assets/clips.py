@@ -69,16 +69,26 @@ def clips(
             "clips_failed": len(failures),
             "bytes_written": MetadataValue.int(bytes_written),
             "cut_seconds_total": round(sum(o.seconds for o in cut), 2),
+            "cutter": clip_settings.cutter,
+            "clips_smart_cut": sum(o.path == "smart" for o in cut),
+            "clips_full_reencode": sum(o.path == "full" for o in cut),
+            "frames_copied": sum(o.copied_frames for o in cut),
             "clips_table": markdown_table(
-                ["clip_id", "event_id", "event_type", "player", "frames", "seconds", "mp4 bytes"],
+                ["clip_id", "event_id", "event_type", "player", "frames", "seconds", "mp4 bytes", "cut"],
                 [
-                    [r.clip_id[:12], r.event_id, r.event_type, r.player_id, f"{r.start_frame}-{r.end_frame}",
-                     f"{float(Fraction(r.end_frame - r.start_frame) * r.fps_den / r.fps_num):.2f}",
-                     next((a.bytes for a in r.assets if a.kind == "mp4"), "")]
-                    for r in records
+                    [o.record.clip_id[:12], o.record.event_id, o.record.event_type, o.record.player_id,
+                     f"{o.record.start_frame}-{o.record.end_frame}",
+                     f"{float(Fraction(o.record.end_frame - o.record.start_frame) * o.record.fps_den / o.record.fps_num):.2f}",
+                     next((a.bytes for a in o.record.assets if a.kind == "mp4"), ""), _how(o)]
+                    for o in outcomes
                 ],
             ),
         }
+        fallbacks = [o for o in cut if o.path == "full"]
+        if fallbacks:
+            metadata["full_reencode_reasons"] = markdown_table(
+                ["event_id", "reason"], [[o.record.event_id, o.reason or ""] for o in fallbacks[:50]]
+            )
         if records:
             thumb = next(a for a in records[0].assets if a.kind == "thumbnail")
             metadata["thumbnail_preview"] = thumbnail_preview(store.get_bytes(thumb.object_key))
@@ -90,3 +100,12 @@ def clips(
                 f"{len(failures)} of {len(segments)} clips of game {game_id} period {period} failed: "
                 + "; ".join(f"event {f.segment.event_id}: {f.error}" for f in failures[:5]),
             )
+
+
+def _how(outcome) -> str:
+    """The clips table's "cut" column: which path the clip took."""
+    if outcome.cached:
+        return "cached"
+    if outcome.path == "smart":
+        return f"smart ({outcome.copied_frames} copied)"
+    return "full re-encode"

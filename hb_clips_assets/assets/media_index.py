@@ -14,25 +14,36 @@ from ..resources import MediaIndexResource, ObjectStoreResource
     kinds={"sql"},
     retry_policy=TRANSIENT_RETRIES,
     description="The partition's clips in the media index, written in one transaction with upserts; "
-    "rows of clips that no longer exist (replaced video, corrected metrics) are removed with their objects.",
+    "rows of clips that no longer exist (replaced video, corrected metrics) are removed with their objects "
+    "(queued in media.pending_deletions in the same transaction, so a killed run's leftovers go on the next run).",
 )
 def media_index(context: AssetExecutionContext, clips, media_index: MediaIndexResource, object_store: ObjectStoreResource):
     game_id, period = split_game_period(context.partition_key)
     records = records_from_table(clips)
     index = media_index.get_index()
-    result = index.write_partition(game_id, period, records)
+    result = index.write_partition(game_id, period, records)  # also queues the stale objects' keys
     store = object_store.get_store()
-    for key in result.removed_object_keys:  # after the commit: a crash here leaves orphans, never dangling rows
-        store.delete(key)
+    # After the commit, so a kill never leaves a row naming a missing object. The keys come from
+    # media.pending_deletions, not only from this write: a run killed here left its keys there.
+    pending = index.pending_deletions(game_id, period)
+    deleted: list[str] = []
+    try:
+        for key in pending:
+            store.delete(key)  # a key already gone is fine (the store's delete ignores it)
+            deleted.append(key)
+    finally:
+        index.mark_deleted(deleted)  # what a failed delete left stays queued for the next run
+    leftovers = len(set(deleted) - set(result.removed_object_keys))
     context.log.info(
         f"media index: {result.clips} clips for game {game_id} period {period} "
-        f"({result.inserted} new, {len(result.removed_object_keys)} stale objects removed)"
+        f"({result.inserted} new, {len(deleted)} stale objects removed"
+        + (f", {leftovers} of them left by an earlier run" if leftovers else "") + ")"
     )
     return MaterializeResult(
         metadata={
             "clips": result.clips,
             "rows_inserted": result.inserted,
-            "stale_objects_removed": len(result.removed_object_keys),
+            "stale_objects_removed": len(deleted),
             "clips_in_game": index.count_clips(game_id),
             "database": index.engine.url.render_as_string(hide_password=True),
             "rows": markdown_table(

@@ -28,6 +28,21 @@ ROSTER_REQUIRED = ("player_id", "name", "team", "position")
 # Largest CSV field we accept; beyond it the csv module would raise anyway.
 _MAX_FIELD = 64 * 1024
 
+# Widest value of the fields that become columns of the media index (its VARCHAR
+# widths, core/index/models.py): a longer value is a bad row here, not a failed
+# partition write on PostgreSQL later. Tag names (extra column headers) likewise.
+MAX_FIELD_LENGTHS = {"event_id": 128, "event_type": 64, "player_id": 64, "team": 16, "opponent": 16, "strength": 16}
+MAX_TAG_NAME_LENGTH = 64
+
+
+def _too_long(row: dict[str, str], fields) -> str | None:
+    for name in fields:
+        limit = MAX_FIELD_LENGTHS[name]
+        value = row.get(name) or ""
+        if len(value) > limit:
+            return f"{name} is {len(value)} characters long; at most {limit}"
+    return None
+
 
 class ContractError(ValueError):
     """Input that breaks the data contract."""
@@ -183,6 +198,11 @@ def read_metrics(path: Path, game_id: str) -> MetricsFile:
     validate_game_id(game_id)
     header, rows = read_csv_rows(path, METRICS_REQUIRED)
     known = set(METRICS_REQUIRED) | {"opponent", "zone", "strength"}
+    long_names = [h for h in header if h not in known and len(h) > MAX_TAG_NAME_LENGTH]
+    if long_names:
+        raise ContractFileError(
+            path, f"column name {long_names[0][:80]!r}... is longer than {MAX_TAG_NAME_LENGTH} characters", 1
+        )
     events: list[MetricEvent] = []
     rejected: list[Rejection] = []
     seen: dict[str, int] = {}
@@ -191,6 +211,7 @@ def read_metrics(path: Path, game_id: str) -> MetricsFile:
             rejected.append(Rejection(str(path), line, reason, period, row.get("event_id") or None))
 
         period, problem = _period_and_problem(row, METRICS_REQUIRED)
+        problem = problem or _too_long(row, ("event_id", "event_type", "player_id", "team", "opponent", "strength"))
         if problem:
             reject(problem, period)
             continue
@@ -290,6 +311,9 @@ def read_roster(path: Path) -> dict[str, RosterPlayer]:
         empty = [c for c in ROSTER_REQUIRED if not row.get(c)]
         if empty:
             raise ContractFileError(path, f"missing required field(s) {', '.join(empty)}", line)
+        too_long = _too_long(row, ("player_id", "team"))
+        if too_long:
+            raise ContractFileError(path, too_long, line)
         player_id = row["player_id"]
         if player_id in players:
             raise ContractFileError(path, f"duplicate player_id {player_id!r}", line)
@@ -342,6 +366,7 @@ def read_shifts(path: Path, game_id: str) -> ShiftsFile:
             rejected.append(Rejection(str(path), line, reason, period))
 
         period, problem = _period_and_problem(row, SHIFTS_REQUIRED)
+        problem = problem or _too_long(row, ("player_id",))
         if problem:
             reject(problem, period)
             continue

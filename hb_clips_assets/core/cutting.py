@@ -14,7 +14,8 @@ from .index.repository import AssetRecord, ClipRecord, MediaIndex
 from .scratch import scratch_folder, sweep_scratch
 from .segments import Segment
 from .store.base import ObjectStore, StoreError
-from .video.cut import EncodeSettings, cut_clip
+from .video.cut import CutResult, EncodeSettings, cut_clip
+from .video.smartcut import smart_cut_clip
 from .video.probe import VideoInfo
 
 MP4 = "video/mp4"
@@ -26,6 +27,20 @@ class ClipOutcome:
     record: ClipRecord
     cached: bool  # True: objects already stored with the recorded hash, nothing cut
     seconds: float
+    path: str = "cached"  # how it was cut: "smart" (head/tail re-encoded, body copied), "full" or "cached"
+    reason: str | None = None  # why a full re-encode was used
+    copied_frames: int = 0
+
+
+def cut_segment(source: VideoInfo, seg: Segment, out_dir: Path, settings: EncodeSettings):
+    """(result, path, reason, copied frames) of one cut with the configured cutter."""
+    if settings.cutter == "smart":
+        r = smart_cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, out_dir, settings)
+        return r, r.path, r.reason, r.copied_frames
+    if settings.cutter != "full":
+        raise ValueError(f"unknown cutter {settings.cutter!r}: use 'smart' or 'full'")
+    result: CutResult = cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, out_dir, settings)
+    return result, "full", "full re-encode configured", 0
 
 
 @dataclass(frozen=True)
@@ -155,14 +170,15 @@ def produce_clips(
         started = time.monotonic()
         cid = ids[seg.event_id]
         with scratch_folder(scratch_dir) as tmp:
-            result = cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, tmp, settings)
+            result, path, reason, copied = cut_segment(source, seg, tmp, settings)
             mp4 = store.put_file(clip_object_key(seg.game_id, seg.period, cid), result.mp4_path, MP4)
             jpg = store.put_file(thumbnail_object_key(seg.game_id, seg.period, cid), result.thumbnail_path, JPEG)
         assets = [
             AssetRecord("mp4", mp4.key, mp4.uri, mp4.bytes, mp4.sha256, MP4),
             AssetRecord("thumbnail", jpg.key, jpg.uri, jpg.bytes, jpg.sha256, JPEG),
         ]
-        return ClipOutcome(_record(seg, cid, source, source_sha256, assets), False, time.monotonic() - started)
+        record = _record(seg, cid, source, source_sha256, assets)
+        return ClipOutcome(record, False, time.monotonic() - started, path, reason, copied)
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hb-cut") as pool:
@@ -180,12 +196,14 @@ def produce_clips(
                 raise
             except Exception as exc:  # one bad clip must not lose the partition's others
                 failures.append(ClipFailure(seg, f"{type(exc).__name__}: {exc}"))
-                progress(f"[{done}/{len(todo)}] event {seg.event_id} FAILED: {exc}")
+                progress(f"[{done}/{len(todo)}] event {seg.event_id!r} FAILED: {exc}")
                 continue
             outcomes.append(outcome)
+            how = (f"smart: {outcome.copied_frames} of {seg.end_frame - seg.start_frame} frames copied"
+                   if outcome.path == "smart" else f"full re-encode: {outcome.reason}")
             progress(
-                f"[{done}/{len(todo)}] cut event {seg.event_id} ({seg.event_type}) frames "
-                f"{seg.start_frame}-{seg.end_frame} in {outcome.seconds:.2f} s"
+                f"[{done}/{len(todo)}] cut event {seg.event_id!r} ({seg.event_type!r}) frames "
+                f"{seg.start_frame}-{seg.end_frame} in {outcome.seconds:.2f} s ({how})"
             )
     order = {s.event_id: i for i, s in enumerate(segments)}
     outcomes.sort(key=lambda o: order[o.record.event_id])

@@ -99,6 +99,16 @@ def test_full_game_materializes_rows_and_objects(env):
         assert {r["event_id"]: r["event_frame"] for r in rows if r["event_type"] != "shift"} == expected
         assert {r["event_id"]: r["event_frame"] for r in rows if r["event_type"] == "shift"} == shifts
         assert meta["clips"]["clips"] == len(expected) + len(shifts) == meta["clips"]["clips_cut"]
+        # Which path each clip took: the default smart cut copies most frames; short clips
+        # without an IDR inside fall back to the full re-encode, with the reason listed.
+        assert meta["clips"]["cutter"] == "smart"
+        smart, full = meta["clips"]["clips_smart_cut"], meta["clips"]["clips_full_reencode"]
+        assert smart + full == meta["clips"]["clips_cut"] and smart > 0
+        assert meta["clips"]["frames_copied"] > 0
+        table = meta["clips"]["clips_table"]
+        assert table.count("| smart (") == smart and table.count("| full re-encode |") == full
+        if full:
+            assert "no IDR" in meta["clips"]["full_reencode_reasons"]
         assert meta["media_index"]["clips"] == len(expected) + len(shifts)
         # every rejected row of this period is counted (metrics + segments stages)
         assert meta["metrics"]["rejected_rows"] + meta["event_segments"]["rejected_rows"] >= 1
@@ -175,3 +185,20 @@ def test_corrupt_video_fails_the_partition_naming_the_file(env):
     assert not result.success
     message = step_failure_message(next(e for e in result.all_events if e.is_step_failure))
     assert f"video/{GAME}/2.mp4: not a readable video" in message
+
+
+def test_cutter_setting_full_reencodes_every_clip_under_other_ids(env):
+    """HB_CUTTER=full: every clip re-encoded (metadata says so); the cutter is part of the
+    clip id, so switching cutters re-cuts instead of mixing outputs under one id."""
+    smart_result, smart_meta = run(env, "1")
+    assert smart_result.success and smart_meta["clips"]["clips_smart_cut"] > 0
+    smart_ids = {r["clip_id"] for r in MediaIndex(env["db"]).clips(GAME, "1")}
+    env["resources"]["clip_settings"] = ClipSettingsResource(workers=2, cutter="full")
+    result, meta = run(env, "1")
+    assert result.success
+    assert meta["clips"]["cutter"] == "full" and meta["clips"]["clips_smart_cut"] == 0
+    assert meta["clips"]["clips_full_reencode"] == meta["clips"]["clips_cut"] == meta["clips"]["clips"] > 0
+    assert "full re-encode configured" in meta["clips"]["full_reencode_reasons"]
+    full_ids = {r["clip_id"] for r in MediaIndex(env["db"]).clips(GAME, "1")}
+    assert len(full_ids) == len(smart_ids) and not full_ids & smart_ids
+    assert meta["media_index"]["stale_objects_removed"] == 2 * len(smart_ids)

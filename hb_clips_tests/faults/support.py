@@ -2,6 +2,7 @@
 OS process), and a snapshot of the index and the store."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,11 +16,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from hb_clips_assets.core.hashing import sha256_file
+from hb_clips_assets.core.index.models import Clip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GAME = "20031"
 PERIOD = "1"
 TEMP_PATTERNS = (".*.tmp", ".cut-*", ".thumb-*")
+CLIP_COLUMNS = [c.name for c in Clip.__table__.columns if c.name != "created_at"]
 
 
 def project_env(base: Path, data: Path, db_url: str | None = None) -> dict[str, str]:
@@ -27,8 +30,9 @@ def project_env(base: Path, data: Path, db_url: str | None = None) -> dict[str, 
             "HB_MEDIA_DB_URL": db_url or f"sqlite:///{base / 'media.db'}", "HB_CUT_WORKERS": "2"}
 
 
-def run_in_process(env: dict[str, str], run_config: dict | None = None, selection: list[str] | None = None):
-    """Materialize GAME/PERIOD with the project's job (or ``selection`` of its
+def run_in_process(env: dict[str, str], run_config: dict | None = None, selection: list[str] | None = None,
+                   period: str = PERIOD):
+    """Materialize GAME/``period`` (PERIOD by default) with the project's job (or ``selection`` of its
     assets) and settings from the environment, as `hb-clips run` does."""
     from dagster import AssetKey, instance_for_test
 
@@ -44,7 +48,7 @@ def run_in_process(env: dict[str, str], run_config: dict | None = None, selectio
         if selection is not None:
             kwargs["asset_selection"] = [AssetKey(name) for name in selection]
         result = job.execute_in_process(
-            partition_key=game_period_key(GAME, PERIOD), instance=instance, raise_on_error=False,
+            partition_key=game_period_key(GAME, period), instance=instance, raise_on_error=False,
             run_config=run_config or {}, **kwargs)
         meta = {
             e.event_specific_data.materialization.asset_key.to_user_string(): {
@@ -85,32 +89,18 @@ def temp_leftovers(folder: Path) -> list[str]:
 
 
 def snapshot(env: dict[str, str]) -> dict:
-    """The index (every row, created_at left out, store paths made relative) and the store's objects."""
+    """The index (every row, created_at left out, store paths made relative, sorted in Python so that
+    the database's collation does not matter) and the store's objects."""
     url, store = env["HB_MEDIA_DB_URL"], Path(env["HB_STORE_URL"]).resolve()
     prefix = store.as_uri() + "/"
-    clips = sql(url, "select * from media.clips order by clip_id")
-    cols = list(_columns(url, "clips"))
-    drop = cols.index("created_at")
+    # The model's column order, whatever order the backend's table has: SQLite and PostgreSQL dumps compare.
     dump = {
-        "clips": [tuple(v for i, v in enumerate(r) if i != drop) for r in clips],
-        "clip_assets": [(c, k, key, uri.removeprefix(prefix), n, sha, ct) for c, k, key, uri, n, sha, ct in sql(
-            url, "select clip_id, kind, object_key, uri, bytes, sha256, content_type from media.clip_assets "
-                 "order by clip_id, kind")],
-        "clip_tags": sql(url, "select clip_id, tag, value from media.clip_tags order by clip_id, tag"),
+        "clips": sorted(sql(url, f"select {', '.join(CLIP_COLUMNS)} from media.clips")),
+        "clip_assets": sorted((c, k, key, uri.removeprefix(prefix), n, sha, ct) for c, k, key, uri, n, sha, ct in sql(
+            url, "select clip_id, kind, object_key, uri, bytes, sha256, content_type from media.clip_assets")),
+        "clip_tags": sorted(sql(url, "select clip_id, tag, value from media.clip_tags")),
     }
     return {"dump": dump, "objects": store_objects(store), "temp": temp_leftovers(store)}
-
-
-def _columns(url: str, table: str) -> list[str]:
-    from sqlalchemy import inspect
-
-    from hb_clips_assets.core.index.db import create_media_engine
-
-    engine = create_media_engine(url) if url.startswith("sqlite") else create_engine(url, poolclass=NullPool)
-    try:
-        return [c["name"] for c in inspect(engine).get_columns(table, schema="media")]
-    finally:
-        engine.dispose()
 
 
 def check_consistent(env: dict[str, str]) -> dict:
@@ -127,14 +117,14 @@ def check_consistent(env: dict[str, str]) -> dict:
 class Child:
     """The worker in its own OS process (killed and reaped on exit, whatever happens)."""
 
-    def __init__(self, env: dict[str, str], out_dir: Path, name: str, **fault: str):
+    def __init__(self, env: dict[str, str], out_dir: Path, name: str, period: str = PERIOD, **fault: str):
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "tmp").mkdir(exist_ok=True)
         self.out_json = out_dir / f"{name}.json"
         self.log = open(out_dir / f"{name}.log", "wb")
         child_env = {**os.environ, **env, "TMPDIR": str(out_dir / "tmp"), **fault}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hb_clips_tests.faults.worker", GAME, PERIOD, str(self.out_json)],
+            [sys.executable, "-m", "hb_clips_tests.faults.worker", GAME, period, str(self.out_json)],
             cwd=REPO_ROOT, env=child_env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
@@ -146,6 +136,18 @@ class Child:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout} s waiting for {what}")
             time.sleep(0.005)
+
+    def result(self, timeout: float = 60.0) -> dict:
+        """Wait for the worker to exit by itself; what it wrote to its JSON file."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"worker still running after {timeout} s: "
+                                 + Path(self.log.name).read_text(errors="replace")[-3000:]) from None
+        if not self.out_json.exists():
+            raise AssertionError(f"worker exited ({self.proc.returncode}) without a result: "
+                                 + Path(self.log.name).read_text(errors="replace")[-3000:])
+        return json.loads(self.out_json.read_text())
 
     def kill(self) -> None:
         if self.proc.poll() is None:

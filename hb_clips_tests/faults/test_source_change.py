@@ -76,9 +76,9 @@ def test_video_replaced_between_segments_and_clips_fails_clearly_then_next_run_u
 
 def test_video_replaced_while_clips_are_cut_is_used_consistently_or_fails(replaced, reference, monkeypatch):
     env, video = replaced["env"], replaced["video"]
-    real_cut, lock, done = cutting.cut_clip, threading.Lock(), []
+    real_cut, lock, done = cutting.cut_segment, threading.Lock(), []
 
-    def cut_clip(*args, **kwargs):
+    def cut_segment(*args, **kwargs):
         result = real_cut(*args, **kwargs)
         with lock:
             if not done:  # after the first clip: the video is replaced mid-step
@@ -86,7 +86,7 @@ def test_video_replaced_while_clips_are_cut_is_used_consistently_or_fails(replac
                 done.append(True)
         return result
 
-    monkeypatch.setattr(cutting, "cut_clip", cut_clip)
+    monkeypatch.setattr(cutting, "cut_segment", cut_segment)
     result, _ = run_in_process(env)
     assert done
     snap = check_consistent(env)

@@ -12,8 +12,16 @@ from the environment:
   rows, touch ``$HB_FAULT_MARK`` and sleep (``HB_FAULT_SLEEP_S``, default 60 s).
 - ``HB_FAULT_STALL=put``: inside ``LocalObjectStore.put_file``, after half of
   the first object is written to its temporary file, touch the mark and sleep.
+- ``HB_FAULT_STALL=committed``: right after ``MediaIndex.write_partition``
+  returns (its transaction committed, stale rows gone) and before the
+  ``media_index`` asset deletes the stale objects it returned, touch the mark
+  and sleep.
 
-The parent SIGKILLs the process while it sleeps.
+The process stalls once (a retried step does not stall again). The parent
+SIGKILLs the process while it sleeps - or, with ``HB_FAULT_RESUME=PATH``, does
+something else (restarts the database) and creates PATH to let it go on.
+The result (success, and the steps that failed or were retried, with their
+errors) is written to OUT_JSON.
 """
 from __future__ import annotations
 
@@ -30,10 +38,19 @@ def install_hooks() -> None:
     stall = os.environ.get("HB_FAULT_STALL", "")
     mark = Path(os.environ.get("HB_FAULT_MARK", "/nonexistent/mark"))
     sleep_s = float(os.environ.get("HB_FAULT_SLEEP_S", "60"))
+    resume = os.environ.get("HB_FAULT_RESUME")
+    parked: list[bool] = []
 
     def park() -> None:
+        if parked:  # once per process: a retry of the step runs through
+            return
+        parked.append(True)
         mark.touch()
-        time.sleep(sleep_s)  # killed here
+        deadline = time.monotonic() + sleep_s
+        while time.monotonic() < deadline:  # killed here, or let go by the resume file
+            if resume and Path(resume).exists():
+                return
+            time.sleep(0.01)
 
     if stall == "index":
         from hb_clips_assets.core.index import repository
@@ -60,6 +77,17 @@ def install_hooks() -> None:
             dst.write(data[len(data) // 2:])
 
         local.shutil = SimpleNamespace(**{**vars(shutil), "copyfileobj": copyfileobj})
+    elif stall == "committed":
+        from hb_clips_assets.core.index import repository
+
+        real_write = repository.MediaIndex.write_partition
+
+        def write_partition(self, *args, **kwargs):
+            result = real_write(self, *args, **kwargs)  # committed when it returns
+            park()  # the stale objects it returned are not deleted yet
+            return result
+
+        repository.MediaIndex.write_partition = write_partition
     elif stall:
         raise ValueError(f"unknown HB_FAULT_STALL={stall!r}")
 
@@ -80,11 +108,24 @@ def main(game: str, period: str, out_json: str) -> int:
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
         out["success"] = result.success
+        out["retried"] = [e.step_key for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+        out["failed"] = [e.step_key for e in result.all_events if e.is_step_failure]
+        out["errors"] = [_error_chain(e.event_specific_data.error) for e in result.all_events
+                         if e.event_type_value in ("STEP_UP_FOR_RETRY", "STEP_FAILURE")
+                         and getattr(e.event_specific_data, "error", None) is not None]
     except BaseException:  # noqa: BLE001 - reported to the test
         out["success"] = False
         out["exception"] = traceback.format_exc()
     Path(out_json).write_text(json.dumps(out, default=str))
     return 0 if out.get("success") else 1
+
+
+def _error_chain(error) -> str:
+    messages = []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause or error.context
+    return "\n".join(messages)
 
 
 if __name__ == "__main__":

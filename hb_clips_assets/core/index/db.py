@@ -1,6 +1,7 @@
 """Engines for the media index: SQLite file (embedded default) or PostgreSQL."""
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -10,6 +11,36 @@ from sqlalchemy.pool import NullPool
 
 from .migrate import upgrade
 from .models import SCHEMA
+
+_USERINFO = re.compile(r"(?<=://)[^/?#]*@")
+
+
+def redact_url(url: object) -> str:
+    """``url`` fit to show in a message or a repr: its password masked (``***``).
+
+    A URL SQLAlchemy cannot parse (a typo, an unknown port) still gets its
+    ``user:password@`` part masked, so an error about a bad URL never shows
+    the password either.
+    """
+    text = str(url)
+    try:
+        return make_url(text).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - unparsable: mask everything between :// and @
+        return _USERINFO.sub("***@", text)
+
+
+def redact_url_in(message: str, url: object) -> str:
+    """``message`` (say, an error about ``url``) with the URL shown redacted and its password masked."""
+    text = str(url)
+    message = message.replace(text, redact_url(text))
+    try:
+        password = make_url(text).password
+    except Exception:  # noqa: BLE001
+        found = re.search(r"://[^:/?#@]*:([^/?#]*)@", text)
+        password = found.group(1) if found else None
+    if password:
+        message = message.replace(str(password), "***")
+    return message
 
 
 def create_media_engine(url: str) -> Engine:

@@ -1,4 +1,5 @@
-"""SQLAlchemy models of the media index (DATA_CONTRACT.md section 3).
+"""SQLAlchemy models of the media index (DATA_CONTRACT.md section 3), and its
+to-do list of objects to delete from the store (``pending_deletions``).
 
 Tables live in the ``media`` schema. On PostgreSQL that is a real schema; on
 the embedded SQLite default the database file is attached as ``media`` (see
@@ -93,3 +94,23 @@ class ClipTag(Base):
     )
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class PendingDeletion(Base):
+    """An object the index no longer names, still to be deleted from the store.
+
+    ``write_partition`` queues the objects of the clips it removes in its own
+    transaction, so a process killed after the commit and before the store
+    deletes leaves the to-do list behind, and the next run of the partition
+    (``game_id``, ``period``: the write that queued the key) deletes them. A key
+    that a clip names again (content-addressed ids) is taken off the list by
+    the write that names it.
+    """
+
+    __tablename__ = "pending_deletions"
+    __table_args__ = (Index("ix_pending_deletions_game_period", "game_id", "period"),)
+
+    object_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    game_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(2))
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

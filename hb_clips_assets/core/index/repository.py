@@ -1,5 +1,10 @@
 """Reads and writes of the media index. One transaction per partition; upserts
 on natural keys, so a partition can be written any number of times.
+
+Objects of removed clips are deleted from the store after the commit, so they
+are queued in ``media.pending_deletions`` inside the partition's transaction:
+a process killed between the commit and the deletes leaves the keys there for
+the next run (:meth:`MediaIndex.pending_deletions`, :meth:`MediaIndex.mark_deleted`).
 """
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .db import create_media_engine, create_schema
 from .migrate import PG_LOCK_CLASS_GAME
-from .models import Clip, ClipAsset, ClipTag
+from .models import Clip, ClipAsset, ClipTag, PendingDeletion
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,9 @@ _CLIP_COLUMNS = [c.name for c in Clip.__table__.columns if c.name != "created_at
 class PartitionWrite:
     clips: int  # rows in the partition after the write
     inserted: int
-    removed_object_keys: tuple[str, ...]  # objects of stale clips, for the caller to delete
+    # Objects of stale clips, queued in media.pending_deletions by the same transaction;
+    # the caller deletes the partition's pending keys (these and any an earlier, killed run left).
+    removed_object_keys: tuple[str, ...]
 
 
 def _refuse_duplicates(records: list[ClipRecord]) -> None:
@@ -104,6 +111,19 @@ class MediaIndex:
                 {"cls": PG_LOCK_CLASS_GAME, "game": game_id},
             )
 
+    def _queue_deletions(self, conn: Connection, game_id: str, period: str, keys: list[str],
+                         current_keys: list[str]) -> None:
+        """Inside a partition write: queue ``keys`` for deletion from the store (a key
+        already queued keeps its row) and take the partition's ``current_keys`` off the
+        list - with content-addressed ids a removed object can be named again."""
+        if keys:
+            stmt = self._insert(PendingDeletion.__table__).values(
+                [{"object_key": k, "game_id": game_id, "period": period} for k in keys]  # queued_at: now
+            )
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["object_key"]))
+        if current_keys:
+            conn.execute(delete(PendingDeletion).where(PendingDeletion.object_key.in_(current_keys)))
+
     def assets_of(self, clip_ids: list[str]) -> dict[tuple[str, str], AssetRecord]:
         """Recorded assets by (clip_id, kind)."""
         if not clip_ids:
@@ -122,8 +142,10 @@ class MediaIndex:
 
         Rows of the partition that are not in ``records`` (a replaced video,
         a corrected timecode) are removed with their assets and tags; their
-        object keys are returned so the caller can delete the objects after
-        the commit.
+        object keys are queued in ``media.pending_deletions`` (in the same
+        transaction) and returned, for the caller to delete the objects after
+        the commit and then :meth:`mark_deleted` them. Keys the records name
+        are taken off that list.
         """
         ids = [r.clip_id for r in records]
         event_ids = [r.event_id for r in records]
@@ -134,11 +156,14 @@ class MediaIndex:
             if ids:
                 stale_filter &= Clip.clip_id.not_in(ids)
             stale = conn.execute(select(Clip.clip_id).where(stale_filter)).scalars().all()
+            current_keys = list(dict.fromkeys(a.object_key for r in records for a in r.assets))
             stale_keys: list[str] = []
             if stale:
-                stale_keys = list(
-                    conn.execute(select(ClipAsset.object_key).where(ClipAsset.clip_id.in_(stale))).scalars()
-                )
+                current = set(current_keys)
+                stale_keys = list(dict.fromkeys(  # never an object the new rows name
+                    k for k in conn.execute(select(ClipAsset.object_key).where(ClipAsset.clip_id.in_(stale))).scalars()
+                    if k not in current
+                ))
                 # Children first: do not rely on ON DELETE CASCADE being enabled on every connection.
                 conn.execute(delete(ClipTag).where(ClipTag.clip_id.in_(stale)))
                 conn.execute(delete(ClipAsset).where(ClipAsset.clip_id.in_(stale)))
@@ -166,7 +191,42 @@ class MediaIndex:
                         set_={c: stmt.excluded[c] for c in ("object_key", "uri", "bytes", "sha256", "content_type")},
                     )
                     conn.execute(stmt)
+            self._queue_deletions(conn, game_id, period, stale_keys, current_keys)
         return PartitionWrite(len(records), len(set(ids) - existing), tuple(stale_keys))
+
+    def pending_deletions(self, game_id: str | None = None, period: str | None = None) -> list[str]:
+        """Keys queued for deletion from the store (by the writes of ``game_id`` and
+        ``period`` when given), oldest first; never a key a ``media.clip_assets`` row names."""
+        query = select(PendingDeletion.object_key).order_by(PendingDeletion.queued_at, PendingDeletion.object_key)
+        if game_id is not None:
+            query = query.where(PendingDeletion.game_id == game_id)
+        if period is not None:
+            query = query.where(PendingDeletion.period == period)
+        with self.engine.connect() as conn:
+            keys = list(conn.execute(query).scalars())
+            if not keys:  # the common case: no clip_assets lookup at all
+                return []
+            named = set(conn.execute(select(ClipAsset.object_key).where(ClipAsset.object_key.in_(keys))).scalars())
+        return [k for k in keys if k not in named]
+
+    def mark_deleted(self, keys: list[str] | tuple[str, ...]) -> int:
+        """Take ``keys`` off the deletion list once their objects are deleted from the
+        store - except a key a ``media.clip_assets`` row names again by now (checked in
+        this transaction, under the games' locks on PostgreSQL). Returns how many rows went."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return 0
+        with self.engine.begin() as conn:
+            games = conn.execute(
+                select(PendingDeletion.game_id).where(PendingDeletion.object_key.in_(keys)).distinct()
+            ).scalars().all()
+            for game_id in sorted(games):  # one order for every caller: no lock cycle
+                self._lock_game(conn, game_id)
+            named = select(ClipAsset.object_key).where(ClipAsset.object_key == PendingDeletion.object_key)
+            result = conn.execute(
+                delete(PendingDeletion).where(PendingDeletion.object_key.in_(keys), ~named.exists())
+            )
+            return result.rowcount
 
     def count_clips(self, game_id: str | None = None, period: str | None = None) -> int:
         query = select(func.count()).select_from(Clip)

@@ -20,6 +20,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .mp4meta import copy_video_matrix
 from .probe import VideoError, VideoInfo
 
 
@@ -35,6 +36,9 @@ class EncodeSettings:
     audio_bitrate: int = 128_000
     aac_coder: str = "fast"  # FFmpeg's default "twoloop" costs about 0.25 s per 8 s clip, a fifth of the cut
     thumbnail_quality: int = 85
+    # "smart": copy the source's packets between re-encoded head and tail where the
+    # source allows (smartcut.py), else a full re-encode; "full": always re-encode.
+    cutter: str = "smart"
     version: int = 1  # bump when the cutter's output changes for the same settings
 
     def fingerprint(self) -> str:
@@ -80,6 +84,7 @@ def cut_clip(
     mp4_path, jpg_path = Path(mp4_name), Path(jpg_name)
     try:
         frames, samples = _encode(source, start_frame, end_frame, event_frame, mp4_path, jpg_path, settings)
+        copy_video_matrix(source.path, mp4_path)  # a rotated feed's clip plays the same way up
     except BaseException:
         mp4_path.unlink(missing_ok=True)
         jpg_path.unlink(missing_ok=True)

@@ -58,7 +58,7 @@ from .probe import VideoInfo
 log = logging.getLogger(__name__)
 
 # Copied packets decoded after the head's join when verifying only the joins.
-VERIFY_AFTER_JOIN = 24
+VERIFY_AFTER_JOIN = 8
 
 # x264 names of the colour tags FFmpeg reports (H.273 code points).
 _MATRIX = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 4: "bt470m", 7: "smpte240m", 9: "bt2020nc"}
@@ -210,7 +210,8 @@ class _SmartCut:
         src = self.source
         with av.open(src.path) as inp:
             vin = inp.streams.video[0]
-            avcc = h264.AvcC.parse(bytes(vin.codec_context.extradata or b""))
+            self.extradata, self.time_base = vin.codec_context.extradata, vin.time_base
+            avcc = h264.AvcC.parse(bytes(self.extradata or b""))
             if avcc.length_size != 4:
                 raise _Fallback(f"NAL length size {avcc.length_size}")
             pkts = self._read_packets(inp, vin)
@@ -296,8 +297,11 @@ class _SmartCut:
 
     def _encode_range(self, pkts: list[_Pkt], first: int, stop: int, sps_id: int, vin) -> _Part:
         src, settings = self.source, self.settings
+        # No frame threading for decoders fed packets made from Python bytes: a decoder
+        # thread releasing such a packet needs the GIL, which the thread waiting in
+        # decode() holds (a deadlock, seen under two parallel cuts).
         dec = av.CodecContext.create("h264", "r")
-        dec.extradata = vin.codec_context.extradata
+        dec.extradata = self.extradata
         enc = self._encoder(sps_id, vin.codec_context)
         out: list[tuple[bytes, int, bool]] = []
         sps: list[bytes] = []
@@ -339,7 +343,7 @@ class _SmartCut:
                 break
             if p.index < first and not p.ref:
                 continue  # a picture before the range that no other picture references
-            for frame in dec.decode(self._packet(p, vin)):
+            for frame in dec.decode(self._packet(p)):
                 frame_in(frame)
         if written < stop - first:
             for frame in dec.decode(None):
@@ -355,10 +359,10 @@ class _SmartCut:
             raise _Fallback("x264 ignored sps-id")
         return _Part(out, sps, pps)
 
-    def _packet(self, p: _Pkt, vin) -> av.Packet:
+    def _packet(self, p: _Pkt) -> av.Packet:
         packet = av.Packet(p.data)
         packet.pts = self.source.pts[p.index]
-        packet.time_base = vin.time_base
+        packet.time_base = self.time_base
         return packet
 
     # -- audio
@@ -472,16 +476,14 @@ class _SmartCut:
         if idr is None:
             raise _Fallback("no IDR before the event frame")
         dec = av.CodecContext.create("h264", "r")
-        with av.open(self.source.path) as inp:
-            vin = inp.streams.video[0]
-            dec.extradata = vin.codec_context.extradata
-            for p in pkts[idr:] + [None]:
-                if p is not None and p.index < self.event and not p.ref:
-                    continue
-                for frame in dec.decode(self._packet(p, vin) if p is not None else None):
-                    if self.source.frame_index_of_pts(frame.pts) == self.event:
-                        self._save_thumbnail(frame)
-                        return
+        dec.extradata = self.extradata
+        for p in pkts[idr:] + [None]:
+            if p is not None and p.index < self.event and not p.ref:
+                continue
+            for frame in dec.decode(self._packet(p) if p is not None else None):
+                if self.source.frame_index_of_pts(frame.pts) == self.event:
+                    self._save_thumbnail(frame)
+                    return
         raise _Fallback("event frame not decoded")
 
     # -- read it back
@@ -491,15 +493,16 @@ class _SmartCut:
         if verify == "full":
             windows = [(0, n)]
         elif verify == "joins":
-            # Each join plus a little: the head and the start of the body; the body's last
-            # GOP (from its IDR: the decoder needs it) and the tail.
+            # The head and the first packets of the body after it (the join), and the tail
+            # from its own IDR. The body's packets are the source's, in the source's decode
+            # order from an IDR: checked by count and timestamps, not decoded again.
             windows = [(0, min(n, h + VERIFY_AFTER_JOIN))]
             if tail is not None:
-                last_idr = h + max(i for i, p in enumerate(body) if p.idr)
-                if last_idr <= windows[0][1]:
+                tail_from = n - len(tail.packets)
+                if tail_from <= windows[0][1]:
                     windows = [(0, n)]
                 else:
-                    windows.append((last_idr, n))
+                    windows.append((tail_from, n))
         else:
             windows = []
         if windows:

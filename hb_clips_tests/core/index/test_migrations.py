@@ -5,13 +5,18 @@ import sqlite3
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert
 
 from hb_clips_assets.cli import main
 from hb_clips_assets.core.index import MediaIndex
 from hb_clips_assets.core.index.db import create_media_engine
 from hb_clips_assets.core.index.migrate import current, head_revision, migration_context_options
-from hb_clips_assets.core.index.models import Base
-from hb_clips_tests.core.index.test_repository import GAME, record
+from hb_clips_assets.core.index.models import Base, Clip, ClipAsset, ClipTag
+from hb_clips_tests.core.index.test_repository import record
+
+
+# What Base.metadata.create_all made before migrations existed (revision 0001_media_schema).
+BASELINE_TABLES = [Clip.__table__, ClipAsset.__table__, ClipTag.__table__]
 
 
 def schema_diff(engine) -> list:
@@ -21,8 +26,8 @@ def schema_diff(engine) -> list:
         return compare_metadata(ctx, Base.metadata)
 
 
-def test_head_is_the_baseline_revision():
-    assert head_revision() == "0001_media_schema"
+def test_head_is_the_pending_deletions_revision():
+    assert head_revision() == "0002_pending_deletions"
 
 
 def test_migrated_sqlite_schema_equals_models(tmp_path):
@@ -38,7 +43,8 @@ def test_migrated_sqlite_schema_equals_models(tmp_path):
         assert conn.execute("select version_num from alembic_version").fetchall() == [(head_revision(),)]
         indexes = {r[0] for r in conn.execute("select name from sqlite_master where type = 'index' and sql is not null")}
         assert indexes == {"ix_clips_player_event_type", "ix_clips_game_period", "ix_clips_event_type",
-                           "ix_clips_team", "ix_clips_opponent", "ix_clips_created_at"}
+                           "ix_clips_team", "ix_clips_opponent", "ix_clips_created_at",
+                           "ix_pending_deletions_game_period"}
         # the comparison does see a difference when there is one
         conn.execute("drop index ix_clips_team")
         conn.commit()
@@ -57,19 +63,17 @@ def test_database_made_before_migrations_is_adopted(tmp_path):
     url = f"sqlite:///{tmp_path / 'media.db'}"
     engine = create_media_engine(url)
     with engine.begin() as conn:
-        Base.metadata.create_all(conn)
+        Base.metadata.create_all(conn, tables=BASELINE_TABLES)  # the tables there were then
+        conn.execute(insert(Clip), [record("A", "e1").clip_row()])  # a row, without the migrations
     engine.dispose()
-    old = MediaIndex.__new__(MediaIndex)  # write a row without going through the migrations
-    old.url, old.engine = url, create_media_engine(url)
-    old.write_partition(GAME, "1", [record("A", "e1")])
-    old.dispose()
     assert current(create_media_engine(url)) is None
 
     index = MediaIndex(url)
     try:
         assert current(index.engine) == head_revision()
         assert [r["clip_id"] for r in index.clips()] == ["A"]
-        assert schema_diff(index.engine) == []
+        assert schema_diff(index.engine) == []  # pending_deletions added by 0002
+        assert index.pending_deletions() == []
     finally:
         index.dispose()
 

@@ -29,7 +29,7 @@ from hb_clips_assets.cli import main
 from hb_clips_assets.core.hashing import sha256_file
 from hb_clips_assets.core.index import MediaIndex, PartitionWrite
 from hb_clips_assets.core.index.migrate import PG_LOCK_CLASS_GAME, head_revision, migration_context_options
-from hb_clips_assets.core.index.models import Base
+from hb_clips_assets.core.index.models import Base, Clip, ClipAsset, ClipTag
 from hb_clips_assets.sample_data import write_sample_data
 from hb_clips_tests.assets.test_materialize import expected_events
 from hb_clips_tests.core.index.test_repository import asset, record
@@ -40,7 +40,9 @@ GAME = "20031"
 PERIOD = "1"
 PERIOD_SECONDS = 6.0
 FPS = Fraction(60000, 1001)
-MEDIA_TABLES = {"clips", "clip_assets", "clip_tags", "alembic_version"}
+MEDIA_TABLES = {"clips", "clip_assets", "clip_tags", "pending_deletions", "alembic_version"}
+# What Base.metadata.create_all made before migrations existed (revision 0001_media_schema).
+BASELINE_TABLES = [Clip.__table__, ClipAsset.__table__, ClipTag.__table__]
 MEDIA_INDEXES = {
     # name: the end of its pg_indexes.indexdef
     "clips_pkey": "USING btree (clip_id)",
@@ -53,6 +55,8 @@ MEDIA_INDEXES = {
     "ix_clips_created_at": "USING btree (created_at)",
     "clip_assets_pkey": "USING btree (clip_id, kind)",
     "clip_tags_pkey": "USING btree (clip_id, tag)",
+    "pending_deletions_pkey": "USING btree (object_key)",
+    "ix_pending_deletions_game_period": "USING btree (game_id, period)",
     "alembic_version_pkc": "USING btree (version_num)",
 }
 
@@ -155,6 +159,8 @@ def test_migrations_from_an_empty_database(postgres_server, capsys):
         assert types[("clips", "start_frame")] == ("integer", None)
         assert types[("clip_assets", "bytes")] == ("bigint", None)
         assert types[("clip_tags", "value")] == ("text", None)
+        assert types[("pending_deletions", "object_key")] == ("text", None)
+        assert types[("pending_deletions", "queued_at")] == ("timestamp with time zone", None)
         constraints = set(sql(
             url,
             "select c.conrelid::regclass::text, c.conname, c.contype, c.confdeltype, "
@@ -169,6 +175,7 @@ def test_migrations_from_an_empty_database(postgres_server, capsys):
             ("media.clip_tags", "clip_tags_pkey", "p", " ", "PRIMARY KEY (clip_id, tag)"),
             ("media.clip_tags", "clip_tags_clip_id_fkey", "f", "c",
              "FOREIGN KEY (clip_id) REFERENCES media.clips(clip_id) ON DELETE CASCADE"),
+            ("media.pending_deletions", "pending_deletions_pkey", "p", " ", "PRIMARY KEY (object_key)"),
             ("media.alembic_version", "alembic_version_pkc", "p", " ", "PRIMARY KEY (version_num)"),
         }
         # alembic autogenerate finds nothing to do: the migrated schema is the models
@@ -189,7 +196,7 @@ def test_database_made_before_migrations_is_adopted(postgres_server):
         sql(url, "create schema media")
         engine = create_engine(url, poolclass=NullPool)
         with engine.begin() as conn:
-            Base.metadata.create_all(conn)
+            Base.metadata.create_all(conn, tables=BASELINE_TABLES)  # the tables there were then
         engine.dispose()
         sql(url, "insert into media.clips select 'OLD', 'G', '1', 'e1', 'shot', 'p', 'MTL', null, null, null, null, "
                  "1, 0, 2, 25.0, 25, 1, 0.0, 0.08, 0.08, 'file:///v.mp4', 'ab', now()")
@@ -197,7 +204,8 @@ def test_database_made_before_migrations_is_adopted(postgres_server):
         assert main(["db", "upgrade", "--url", url]) == 0
         assert sql(url, "select version_num from media.alembic_version") == [(head_revision(),)]
         assert sql(url, "select clip_id from media.clips") == [("OLD",)]
-        assert schema_diff(url) == []
+        assert schema_diff(url) == []  # pending_deletions added by 0002
+        assert sql(url, "select count(*) from media.pending_deletions") == [(0,)]
 
 
 def test_indexes_present(index, postgres_url):
@@ -206,7 +214,8 @@ def test_indexes_present(index, postgres_url):
     for name, ending in MEDIA_INDEXES.items():
         assert found[name].endswith(ending), (name, found[name])
     unique = {n for n, d in found.items() if d.startswith("CREATE UNIQUE INDEX")}
-    assert unique == {"clips_pkey", "uq_clips_game_event", "clip_assets_pkey", "clip_tags_pkey", "alembic_version_pkc"}
+    assert unique == {"clips_pkey", "uq_clips_game_event", "clip_assets_pkey", "clip_tags_pkey",
+                      "pending_deletions_pkey", "alembic_version_pkc"}
 
 
 def test_concurrent_upgrades_from_empty(postgres_server):

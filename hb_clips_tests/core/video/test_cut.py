@@ -1,4 +1,5 @@
-"""Frame accuracy of the cutter, read back from the decoded frames' marks."""
+"""Frame accuracy of both cutters (the full re-encode, cut.cut_clip, and the smart cut,
+smartcut.smart_cut_clip, the pipeline's default), read back from the decoded frames' marks."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -7,6 +8,7 @@ import pytest
 
 from hb_clips_assets.core.video.cut import CutError, EncodeSettings, cut_clip
 from hb_clips_assets.core.video.probe import probe_video
+from hb_clips_assets.core.video.smartcut import smart_cut_clip
 from hb_clips_tests.media_checks import decode_clip, ffmpeg_decode_errors, jpeg_mark, top_level_atoms
 
 # (start, end, event): on, one before and one after a keyframe (every 120 frames),
@@ -22,10 +24,24 @@ CASES_5994 = [
 ]
 
 
+@pytest.fixture(params=["full", "smart"])
+def cut(request):
+    return cut_clip if request.param == "full" else smart_cut_clip
+
+
+def mp4_audio_seconds(path) -> float:
+    """The audio track's duration as the MP4 declares it (edit list included): what players play."""
+    import av
+
+    with av.open(str(path)) as c:
+        a = c.streams.audio[0]
+        return float(a.duration * a.time_base)
+
+
 @pytest.mark.parametrize("start,end,event", CASES_5994)
-def test_clip_is_frame_exact_with_audio(src_5994, tmp_path, start, end, event):
+def test_clip_is_frame_exact_with_audio(src_5994, tmp_path, start, end, event, cut):
     source = probe_video(src_5994)
-    result = cut_clip(source, start, end, event, tmp_path)
+    result = cut(source, start, end, event, tmp_path)
     clip = decode_clip(result.mp4_path)
     assert clip.marks == list(range(start, end))  # first, last, count, no duplicate or gap
     assert result.frames == end - start
@@ -33,7 +49,9 @@ def test_clip_is_frame_exact_with_audio(src_5994, tmp_path, start, end, event):
     assert clip.fps == Fraction(60000, 1001)
     video_s = (end - start) / source.fps
     assert clip.audio_rate == 48000
-    assert abs(clip.audio_seconds - float(video_s)) <= float(1 / source.fps)
+    assert abs(mp4_audio_seconds(result.mp4_path) - float(video_s)) <= float(1 / source.fps)
+    # Decoding yields whole AAC frames: up to one frame's padding (1024 samples) comes on top.
+    assert 0 <= clip.audio_samples - float(video_s) * 48000 < 1024 + 48000 / float(source.fps)
     assert jpeg_mark(result.thumbnail_path.read_bytes()) == event
     atoms = top_level_atoms(result.mp4_path)
     assert atoms.index("moov") < atoms.index("mdat"), f"not faststart: {atoms}"
@@ -41,9 +59,9 @@ def test_clip_is_frame_exact_with_audio(src_5994, tmp_path, start, end, event):
 
 
 @pytest.mark.parametrize("start,end,event", [(0, 50, 10), (49, 51, 50), (51, 150, 149), (100, 125, 124)])
-def test_25fps_source_without_audio(src_25_silent, tmp_path, start, end, event):
+def test_25fps_source_without_audio(src_25_silent, tmp_path, start, end, event, cut):
     source = probe_video(src_25_silent)
-    result = cut_clip(source, start, end, event, tmp_path)
+    result = cut(source, start, end, event, tmp_path)
     clip = decode_clip(result.mp4_path)
     assert clip.marks == list(range(start, end))
     assert clip.audio_rate is None and result.audio_samples == 0
@@ -51,9 +69,9 @@ def test_25fps_source_without_audio(src_25_silent, tmp_path, start, end, event):
 
 
 @pytest.mark.parametrize("start,end", [(119, 200), (120, 240), (121, 250), (235, 245)])
-def test_open_gop_source(src_open_gop, tmp_path, start, end):
+def test_open_gop_source(src_open_gop, tmp_path, start, end, cut):
     source = probe_video(src_open_gop)
-    result = cut_clip(source, start, end, start, tmp_path)
+    result = cut(source, start, end, start, tmp_path)
     assert decode_clip(result.mp4_path).marks == list(range(start, end))
 
 
