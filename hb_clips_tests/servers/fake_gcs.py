@@ -7,7 +7,9 @@ buffer is full (after a few hundred requests). Here its output goes to a log
 file, whose tail is shown when it does not come up.
 
 Use: the ``fake_gcs`` fixture (one server per test session) and ``gcs_bucket``
-(a new empty bucket per test).
+(a new empty bucket per test). A test that stops and restarts a server makes
+its own with ``backend="filesystem"`` (the memory backend loses every object
+when the process ends) and restarts it with ``start(port=server.port)``.
 """
 from __future__ import annotations
 
@@ -75,6 +77,8 @@ class FakeGcsServer:
     binary: Path
     log_path: Path
     port: int = 0
+    backend: str = "memory"  # or "filesystem": objects under ``root`` survive a restart
+    root: Path | None = None
     process: subprocess.Popen | None = None
     _log: object = field(default=None, repr=False)
 
@@ -82,14 +86,21 @@ class FakeGcsServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 20.0) -> None:
+    def start(self, timeout_s: float = 20.0, port: int | None = None) -> None:
+        """Start on a free port, or on ``port`` (a restart on the port it had)."""
         last = ""
-        for _attempt in range(3):  # the free port may be taken between probe and bind
-            self.port = free_port()
+        storage = ["-backend", self.backend]
+        if self.backend == "filesystem":
+            if self.root is None:
+                raise ValueError("the filesystem backend needs a root folder")
+            self.root.mkdir(parents=True, exist_ok=True)
+            storage += ["-filesystem-root", str(self.root)]
+        for _attempt in range(1 if port else 3):  # the free port may be taken between probe and bind
+            self.port = port or free_port()
             self._log = open(self.log_path, "ab")
             self.process = subprocess.Popen(
                 [str(self.binary), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
-                 "-backend", "memory", "-public-host", f"127.0.0.1:{self.port}", "-external-url", self.url],
+                 *storage, "-public-host", f"127.0.0.1:{self.port}", "-external-url", self.url],
                 stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             )
             deadline = time.monotonic() + timeout_s
