@@ -170,17 +170,19 @@ def bench_game(args, tmp: Path) -> None:
                "DAGSTER_HOME": str(home / "dagster_home"), "HB_CUT_WORKERS": str(args.workers),
                "PYTHONPATH": str(ROOT)}
         t0 = time.monotonic()
-        proc = subprocess.run(cli + ["run", "--quiet"], cwd=home, env=env, capture_output=True, text=True)
+        proc = subprocess.run(cli + ["run"], cwd=home, env=env, capture_output=True, text=True)
         seconds = time.monotonic() - t0
         if proc.returncode != 0:
             print(proc.stdout[-3000:], proc.stderr[-3000:])
             raise SystemExit(f"hb-clips run with HB_CUTTER={cutter} failed (exit {proc.returncode})")
         db = sqlite3.connect(home / "media.db")
         clips = db.execute("select count(*) from clips").fetchone()[0]
-        smart = sum("smart" in line for line in proc.stdout.splitlines() if "cut event" in line)
+        log = (proc.stdout + proc.stderr).splitlines()
+        smart = sum("cut event" in line and "(smart:" in line for line in log)
+        full = sum("cut event" in line and "(full re-encode:" in line for line in log)
         results[cutter] = (seconds, clips)
         print(f"HB_CUTTER={cutter}: {clips} clips indexed in {seconds:.1f} s (CSV to index, all periods, "
-              f"asset checks included)" + (f"; {smart} smart cuts in the log" if cutter == "smart" else ""))
+              f"asset checks included; {smart} smart cuts, {full} full re-encodes)")
     (tf, nf), (ts, ns) = results["full"], results["smart"]
     print(f"end to end: smart {tf / ts:.2f}x the full re-encode ({nf} and {ns} clips)")
 

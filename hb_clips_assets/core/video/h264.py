@@ -129,3 +129,100 @@ def annexb_nals(data: bytes) -> list[bytes]:
             nal = nal[:-1]
         nals.append(nal)
     return nals
+
+
+def _se(bits: _Bits) -> int:
+    k = bits.ue()
+    return (k + 1) // 2 if k & 1 else -(k // 2)
+
+
+def _skip_scaling_list(bits: _Bits, size: int) -> None:
+    last = nxt = 8
+    for _ in range(size):
+        if nxt:
+            nxt = (last + _se(bits) + 256) % 256
+        last = nxt or last
+
+
+def _skip_hrd(bits: _Bits) -> None:
+    count = bits.ue() + 1
+    bits.u(8)  # bit_rate_scale, cpb_size_scale
+    for _ in range(count):
+        bits.ue(), bits.ue(), bits.u(1)
+    bits.u(20)  # four 5-bit lengths
+
+
+_HIGH_PROFILES = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
+
+
+@dataclass(frozen=True)
+class DecodedPictureBuffer:
+    """What an SPS says about the decoder's picture buffer. A decoder may drop the
+    pictures it still holds when an IDR switches to an SPS where these differ."""
+
+    max_num_ref_frames: int
+    max_num_reorder_frames: int | None  # None: the SPS has no VUI bitstream restriction
+    max_dec_frame_buffering: int | None
+
+
+def sps_picture_buffer(sps: bytes) -> DecodedPictureBuffer:
+    """Parse an SPS NAL unit (header byte included) as far as its VUI bitstream restriction."""
+    try:
+        bits = _Bits(sps[1:])
+        profile = bits.u(8)
+        bits.u(16)  # constraint flags, level_idc
+        bits.ue()  # seq_parameter_set_id
+        if profile in _HIGH_PROFILES:
+            chroma = bits.ue()
+            if chroma == 3:
+                bits.u(1)
+            bits.ue(), bits.ue(), bits.u(1)  # bit depths, transform bypass
+            if bits.u(1):  # seq_scaling_matrix_present_flag
+                for i in range(8 if chroma != 3 else 12):
+                    if bits.u(1):
+                        _skip_scaling_list(bits, 16 if i < 6 else 64)
+        bits.ue()  # log2_max_frame_num_minus4
+        poc_type = bits.ue()
+        if poc_type == 0:
+            bits.ue()
+        elif poc_type == 1:
+            bits.u(1), _se(bits), _se(bits)
+            for _ in range(bits.ue()):
+                _se(bits)
+        refs = bits.ue()
+        bits.u(1)  # gaps_in_frame_num_value_allowed_flag
+        bits.ue(), bits.ue()  # size in macroblocks
+        if not bits.u(1):  # frame_mbs_only_flag
+            bits.u(1)
+        bits.u(1)  # direct_8x8_inference_flag
+        if bits.u(1):  # frame_cropping_flag
+            bits.ue(), bits.ue(), bits.ue(), bits.ue()
+        if not bits.u(1):  # vui_parameters_present_flag
+            return DecodedPictureBuffer(refs, None, None)
+        if bits.u(1) and bits.u(8) == 255:  # aspect ratio, extended SAR
+            bits.u(32)
+        if bits.u(1):  # overscan
+            bits.u(1)
+        if bits.u(1):  # video signal type
+            bits.u(4)
+            if bits.u(1):
+                bits.u(24)
+        if bits.u(1):  # chroma location
+            bits.ue(), bits.ue()
+        if bits.u(1):  # timing
+            bits.u(32), bits.u(32), bits.u(1)
+        nal_hrd = bits.u(1)
+        if nal_hrd:
+            _skip_hrd(bits)
+        vcl_hrd = bits.u(1)
+        if vcl_hrd:
+            _skip_hrd(bits)
+        if nal_hrd or vcl_hrd:
+            bits.u(1)
+        bits.u(1)  # pic_struct_present_flag
+        if not bits.u(1):  # bitstream_restriction_flag
+            return DecodedPictureBuffer(refs, None, None)
+        bits.u(1), bits.ue(), bits.ue(), bits.ue(), bits.ue()
+        return DecodedPictureBuffer(refs, bits.ue(), bits.ue())
+    except IndexError:
+        raise H264Error("SPS ends before its VUI does") from None

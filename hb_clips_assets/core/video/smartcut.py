@@ -18,11 +18,12 @@ Parameter sets: the re-encoded parts get their own SPS/PPS ids (x264
 ``sps-id``), distinct from the source's, and every SPS/PPS goes into the one
 ``avcC`` of the MP4 sample entry (an ``avcC`` holds several). Each slice names
 its PPS, each IDR may switch the active SPS, so decoders need nothing in-band.
-Known limit: OpenH264 (through FFmpeg's libopenh264 wrapper) drops the pictures
-it still holds for reordering (up to the source's reorder depth, 2 with
-b-pyramid) when the tail's IDR switches to the tail's SPS; FFmpeg's own decoder
-outputs them all. An end-of-sequence NAL unit before the tail did not change
-that. Clips without a tail (the body runs to the end) are not affected.
+The tail is encoded so that its SPS declares the source's decoded picture
+buffer (reference frames, reorder depth): when an IDR switches to an SPS whose
+buffer differs, a decoder may infer "no output of prior pictures" and drop the
+pictures it still holds for reordering. OpenH264 does (it lost the last 2 body
+frames before every tail); FFmpeg does not. The head needs no such care: it has
+no B-frames, so nothing is held when the body's IDR comes.
 
 Audio (AAC) is copied too: the source's packets that cover the clip plus the
 one before (the AAC decoder needs the previous frame's overlap), re-stamped so
@@ -152,6 +153,19 @@ def _unsupported(source: VideoInfo, settings: EncodeSettings) -> str | None:
     return None
 
 
+def _same_picture_buffer(dpb: h264.DecodedPictureBuffer) -> list[str]:
+    """x264 settings under which its SPS declares the source's picture buffer (reference
+    frames, reorder depth), for the tail: a decoder may drop the pictures it still holds
+    for reordering when an IDR switches to an SPS with another buffer (OpenH264 does).
+    x264 derives the reorder depth from its B-frame settings, the buffer from ``ref``."""
+    if dpb.max_num_reorder_frames is None:
+        return []
+    reorder = dpb.max_num_reorder_frames
+    bframes = ["bframes=0"] if reorder == 0 else ["bframes=1", "b-pyramid=none"] if reorder == 1 else \
+        ["bframes=3", "b-pyramid=normal"]
+    return [f"ref={max(1, min(16, dpb.max_num_ref_frames))}", *bframes]
+
+
 @dataclass
 class _Pkt:
     data: bytes
@@ -225,7 +239,12 @@ class _SmartCut:
                 # Decode from the last IDR at or before X (frames before X that nothing refers to are skipped).
                 idr = max(i for i in range(plan.body_from, plan.body_to + 1) if i < len(pkts) and pkts[i].idr
                           and pkts[i].index <= plan.x)
-                tail = self._encode_range(pkts[idr:], plan.x, self.end, free[1], vin)
+                source_dpb = h264.sps_picture_buffer(avcc.sps[0])
+                tail = self._encode_range(pkts[idr:], plan.x, self.end, free[1], vin, _same_picture_buffer(source_dpb))
+                if h264.sps_picture_buffer(tail.sps[0]) != source_dpb:
+                    log.info("%s: the tail's picture buffer differs from the source's (%s vs %s); some decoders "
+                             "(OpenH264) may drop the pictures held at the join", src.path,
+                             h264.sps_picture_buffer(tail.sps[0]), source_dpb)
             body = pkts[plan.body_from : plan.body_to]
             order = self._decode_order(head, body, tail)
             for part in (head, tail):
@@ -271,13 +290,13 @@ class _SmartCut:
         return order
 
     # -- re-encode a range that starts at an IDR or at the clip start
-    def _encoder(self, sps_id: int, vctx):
+    def _encoder(self, sps_id: int, vctx, extra: list[str]):
         src, settings = self.source, self.settings
         enc = av.CodecContext.create(settings.video_codec, "w")
         enc.width, enc.height, enc.pix_fmt = src.width, src.height, settings.pix_fmt
         enc.time_base = 1 / Fraction(src.fps)
         enc.framerate = Fraction(src.fps)
-        params = [f"sps-id={sps_id}"]
+        params = [f"sps-id={sps_id}", *extra]
         for key, value, table in (
             ("colorprim", getattr(vctx, "color_primaries", None), _PRIMARIES),
             ("transfer", getattr(vctx, "color_trc", None), _TRANSFER),
@@ -295,14 +314,15 @@ class _SmartCut:
         enc.open()
         return enc
 
-    def _encode_range(self, pkts: list[_Pkt], first: int, stop: int, sps_id: int, vin) -> _Part:
+    def _encode_range(self, pkts: list[_Pkt], first: int, stop: int, sps_id: int, vin,
+                      extra: list[str] = ()) -> _Part:
         src, settings = self.source, self.settings
         # No frame threading for decoders fed packets made from Python bytes: a decoder
         # thread releasing such a packet needs the GIL, which the thread waiting in
         # decode() holds (a deadlock, seen under two parallel cuts).
         dec = av.CodecContext.create("h264", "r")
         dec.extradata = self.extradata
-        enc = self._encoder(sps_id, vin.codec_context)
+        enc = self._encoder(sps_id, vin.codec_context, list(extra))
         out: list[tuple[bytes, int, bool]] = []
         sps: list[bytes] = []
         pps: list[bytes] = []

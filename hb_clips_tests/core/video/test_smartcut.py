@@ -134,34 +134,48 @@ def test_open_gop_source_is_right(src_open_gop, tmp_path, start, end, path):
         assert "IDR" in result.reason
 
 
-OPENH264_TAIL = pytest.mark.xfail(
-    strict=True,
-    reason="OpenH264 (through FFmpeg 9's libopenh264 wrapper) drops the pictures it holds for reordering "
-    "(2 with b-pyramid) when the re-encoded tail's IDR activates another SPS; FFmpeg decodes them all",
-)
-
-
-@pytest.mark.parametrize(
-    "start,end",
-    [(119, 240), (100, 240), (0, 360), (119, 241), (100, 300),
-     pytest.param(120, 239, marks=OPENH264_TAIL), pytest.param(101, 299, marks=OPENH264_TAIL)],
-)
+@pytest.mark.parametrize("start,end", [(119, 240), (100, 240), (0, 360), (119, 241), (100, 300), (120, 239),
+                                       (101, 299), (1, 358), (121, 359)])
 def test_openh264_decodes_the_same_frames(src_5994, tmp_path, start, end):
-    """An independent decoder, every frame as it comes out (no CFR duplication): exact across
-    the head join; clips with a re-encoded tail are a known OpenH264 loss (xfail)."""
+    """An independent decoder, every frame in the order it comes out (no CFR duplication),
+    across both joins. (Before the tail declared the source's picture buffer, OpenH264
+    dropped the 2 pictures it held for reordering at every tail's IDR.)"""
     source = probe_video(src_5994)
     result = smart_cut_clip(source, start, end, start, tmp_path)
     assert result.path == "smart"
     assert openh264_marks(result.mp4_path, source.width, source.height) == list(range(start, end))
 
 
-@pytest.mark.parametrize("start,end", [(29, 211), (31, 210), pytest.param(29, 209, marks=OPENH264_TAIL),
-                                       pytest.param(31, 208, marks=OPENH264_TAIL)])
+@pytest.mark.parametrize("start,end", [(29, 211), (31, 210), (29, 209), (31, 208), (1, 238)])
 def test_openh264_b_pyramid(src_short_gop, tmp_path, start, end):
     source = probe_video(src_short_gop)
     result = smart_cut_clip(source, start, end, 100, tmp_path)
     assert result.path == "smart"
     assert openh264_marks(result.mp4_path, source.width, source.height) == list(range(start, end))
+
+
+def test_openh264_without_b_frames(tmp_path):
+    """A source with no reordering (bframes 0): every packet ends a whole run, so the body
+    runs to the clip's end and only the head is re-encoded."""
+    src = write_marked_video(tmp_path / "nob.mp4", 180, Fraction(60000, 1001), gop=60, bframes=0)
+    source = probe_video(src)
+    result = smart_cut_clip(source, 31, 150, 40, tmp_path / "out")
+    assert result.path == "smart" and result.reencoded_frames == 29  # the head, 31..59
+    check_clip(source, result, 31, 150, 40, audio=True)
+    assert openh264_marks(result.mp4_path, source.width, source.height) == list(range(31, 150))
+
+
+def test_the_tail_declares_the_sources_picture_buffer(src_5994, tmp_path):
+    from hb_clips_assets.core.video import h264
+
+    source = probe_video(src_5994)
+    result = smart_cut_clip(source, 120, 239, 150, tmp_path)  # 118 copied, a 1-frame tail
+    assert result.path == "smart" and result.reencoded_frames == 1
+    with av.open(str(result.mp4_path)) as c:
+        avcc = h264.AvcC.parse(bytes(c.streams.video[0].codec_context.extradata))
+    buffers = [h264.sps_picture_buffer(s) for s in avcc.sps]
+    assert len(buffers) == 2 and buffers[0] == buffers[1]
+    assert buffers[0] == h264.DecodedPictureBuffer(4, 2, 4)  # x264 b-pyramid, as the source was made
 
 
 def test_copied_body_is_bit_exact(src_5994, tmp_path):
