@@ -25,7 +25,9 @@ SHIFTS_REQUIRED = ("player_id", "period", "start_timecode", "end_timecode")
 SCHEDULE_REQUIRED = ("game_id", "date", "home", "away")
 ROSTER_REQUIRED = ("player_id", "name", "team", "position")
 
-# Largest CSV field we accept; beyond it the csv module would raise anyway.
+# Largest CSV field we accept: a longer one fails the file (naming the line), like
+# the csv module's own limit (128 KiB by default), which is process-wide state
+# we leave alone.
 _MAX_FIELD = 64 * 1024
 
 # Widest value of the fields that become columns of the media index (its VARCHAR
@@ -140,11 +142,12 @@ def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], lis
         line = raw[: exc.start].count(b"\n") + 1
         raise ContractFileError(path, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", line) from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    csv.field_size_limit(_MAX_FIELD)
     try:
         header = next(reader, None)
     except csv.Error as exc:
         raise ContractFileError(path, f"unreadable header: {exc}", 1) from None
+    if header and max(map(len, header)) > _MAX_FIELD:
+        raise ContractFileError(path, f"unreadable header: field larger than field limit ({_MAX_FIELD})", 1)
     if not header or not any(h.strip() for h in header):
         raise ContractFileError(path, "empty file: expected a header line", 1)
     header = [h.strip() for h in header]
@@ -165,6 +168,8 @@ def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], lis
             break
         except csv.Error as exc:
             raise ContractFileError(path, f"broken CSV: {exc}", start) from None
+        if values and max(map(len, values)) > _MAX_FIELD:
+            raise ContractFileError(path, f"broken CSV: field larger than field limit ({_MAX_FIELD})", start)
         if values and any(v.strip() for v in values):
             if any("\x00" in v for v in values):
                 rows.append((start, {"__error__": "a field contains a NUL byte"}))

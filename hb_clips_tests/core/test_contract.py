@@ -345,3 +345,24 @@ def test_schedule_missing_column(tmp_path):
     path = write(tmp_path, "game_id,date,home\n20031,2024-01-13,MTL\n", "schedule.csv")
     with pytest.raises(ContractFileError, match="away"):
         read_schedule(path)
+
+
+def test_reading_a_csv_leaves_the_csv_modules_field_limit_alone(tmp_path):
+    """The 64 KiB field limit is ours; the csv module's limit is process-wide state that
+    other code in the same process (Dagster, pandas readers) relies on."""
+    import csv
+
+    from hb_clips_assets.core.contract import ContractFileError, read_metrics
+
+    before = csv.field_size_limit(131_072)  # the module's default, whatever ran before
+    path = tmp_path / "G1.csv"
+    path.write_text("game_id,event_id,period,timecode,event_type,player_id,team,opponent\n"
+                    "G1,e1,1,00:00:01:00,shot,P1,WSH,NYR\n"
+                    f"G1,e2,1,00:00:02:00,shot,P1,WSH,{'x' * 70_000}\n")
+    with pytest.raises(ContractFileError) as info:
+        read_metrics(path, "G1")
+    assert "line 3" in str(info.value) and "field larger than field limit (65536)" in str(info.value)
+    try:
+        assert csv.field_size_limit() == 131_072
+    finally:
+        csv.field_size_limit(before)
