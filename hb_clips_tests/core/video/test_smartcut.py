@@ -352,3 +352,19 @@ def test_full_cutter_audio_is_in_sync_too(src_clicks, tmp_path):
     onsets = [t for t in _click_onsets(result.mp4_path) if t < (399 - 61) / fps]
     assert len(onsets) == len(expected)
     assert max(abs(a - b) for a, b in zip(onsets, expected)) < float(1 / fps)
+
+
+def test_interlaced_mbaff_source_is_spliced_frame_exact(tmp_path):
+    """Broadcast feeds are often interlaced (1080i): an MBAFF source's body is copied, the
+    head and tail are coded progressive from the decoded (woven) frames, and FFmpeg decodes
+    every frame across the SPS switches. (OpenH264 decodes no interlaced stream at all.)"""
+    src = write_marked_video(tmp_path / "s.mp4", 240, Fraction(30000, 1001))
+    interlaced = tmp_path / "i.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(src), "-c:a", "copy", "-c:v", "libx264", "-flags",
+                    "+ildct+ilme", "-x264-params", "interlaced=1:tff=1:keyint=60:min-keyint=60:scenecut=0:bframes=3",
+                    str(interlaced)], check=True)
+    source = probe_video(interlaced)
+    for start, end in ((31, 150), (59, 181), (60, 239)):
+        result = smart_cut_clip(source, start, end, start + 1, tmp_path / f"out{start}")
+        assert result.path == "smart", result.reason
+        check_clip(source, result, start, end, start + 1, audio=True)
