@@ -16,6 +16,10 @@ from the environment:
   returns (its transaction committed, stale rows gone) and before the
   ``media_index`` asset deletes the stale objects it returned, touch the mark
   and sleep.
+- ``HB_FAULT_STALL=stored``: inside ``LocalObjectStore.put_file``, once the
+  ``HB_FAULT_AFTER_PUTS``-th object (default 8) is stored under its final
+  name, touch the mark and sleep - holding a lock every ``put_file`` of the
+  process takes, so the store holds exactly that many objects until it goes on.
 
 The process stalls once (a retried step does not stall again). The parent
 SIGKILLs the process while it sleeps - or, with ``HB_FAULT_RESUME=PATH``, does
@@ -88,6 +92,24 @@ def install_hooks() -> None:
             return result
 
         repository.MediaIndex.write_partition = write_partition
+    elif stall == "stored":
+        import threading
+
+        from hb_clips_assets.core.store import local
+
+        after = int(os.environ.get("HB_FAULT_AFTER_PUTS", "8"))
+        real_put = local.LocalObjectStore.put_file
+        lock, stored = threading.Lock(), [0]
+
+        def put_file(self, key, path, content_type):
+            with lock:  # the other cutting threads wait here while this one is parked
+                result = real_put(self, key, path, content_type)
+                stored[0] += 1
+                if stored[0] == after:
+                    park()  # `after` objects stored, the rest not yet
+                return result
+
+        local.LocalObjectStore.put_file = put_file
     elif stall:
         raise ValueError(f"unknown HB_FAULT_STALL={stall!r}")
 
