@@ -76,13 +76,7 @@ def clips(
             "frames_copied": sum(o.copied_frames for o in cut),
             "clips_table": markdown_table(
                 ["clip_id", "event_id", "event_type", "player", "frames", "seconds", "mp4 bytes", "cut"],
-                [
-                    [o.record.clip_id[:12], o.record.event_id, o.record.event_type, o.record.player_id,
-                     f"{o.record.start_frame}-{o.record.end_frame}",
-                     f"{float(Fraction(o.record.end_frame - o.record.start_frame) * o.record.fps_den / o.record.fps_num):.2f}",
-                     next((a.bytes for a in o.record.assets if a.kind == "mp4"), ""), _how(o)]
-                    for o in outcomes
-                ],
+                [_table_row(o) for o in outcomes],
             ),
         }
         fallbacks = [o for o in cut if o.path == "full"]
@@ -109,10 +103,15 @@ def clips(
             )
 
 
-def _how(outcome) -> str:
-    """The clips table's "cut" column: which path the clip took."""
+def _table_row(outcome) -> list:
+    r = outcome.record
+    seconds = float(Fraction(r.end_frame - r.start_frame) * r.fps_den / r.fps_num)
+    mp4_bytes = next((a.bytes for a in r.assets if a.kind == "mp4"), "")
     if outcome.cached:
-        return "cached"
-    if outcome.path == "smart":
-        return f"smart ({outcome.copied_frames} copied)"
-    return "full re-encode"
+        how = "cached"
+    elif outcome.path == "smart":
+        how = f"smart ({outcome.copied_frames} copied)"
+    else:
+        how = "full re-encode"
+    return [r.clip_id[:12], r.event_id, r.event_type, r.player_id, f"{r.start_frame}-{r.end_frame}",
+            f"{seconds:.2f}", mp4_bytes, how]

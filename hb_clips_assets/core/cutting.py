@@ -14,8 +14,8 @@ from .index.repository import AssetRecord, ClipRecord, MediaIndex
 from .scratch import scratch_folder, sweep_scratch
 from .segments import Segment
 from .store.base import ObjectStore, StoreError
-from .video.cut import CutResult, EncodeSettings, cut_clip
-from .video.smartcut import smart_cut_clip
+from .video.cut import EncodeSettings, cut_clip
+from .video.smartcut import SmartCutResult, smart_cut_clip
 from .video.probe import VideoInfo
 
 MP4 = "video/mp4"
@@ -32,15 +32,15 @@ class ClipOutcome:
     copied_frames: int = 0
 
 
-def cut_segment(source: VideoInfo, seg: Segment, out_dir: Path, settings: EncodeSettings):
-    """(result, path, reason, copied frames) of one cut with the configured cutter."""
+def cut_segment(source: VideoInfo, seg: Segment, out_dir: Path, settings: EncodeSettings) -> SmartCutResult:
+    """One cut with the configured cutter; the result says which path it took."""
     if settings.cutter == "smart":
-        r = smart_cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, out_dir, settings)
-        return r, r.path, r.reason, r.copied_frames
+        return smart_cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, out_dir, settings)
     if settings.cutter != "full":
         raise ValueError(f"unknown cutter {settings.cutter!r}: use 'smart' or 'full'")
-    result: CutResult = cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, out_dir, settings)
-    return result, "full", "full re-encode configured", 0
+    r = cut_clip(source, seg.start_frame, seg.end_frame, seg.event_frame, out_dir, settings)
+    return SmartCutResult(r.mp4_path, r.thumbnail_path, r.frames, r.audio_samples, r.audio_sample_rate,
+                          path="full", reason="full re-encode configured", reencoded_frames=r.frames)
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def produce_clips(
         started = time.monotonic()
         cid = ids[seg.event_id]
         with scratch_folder(scratch_dir) as tmp:
-            result, path, reason, copied = cut_segment(source, seg, tmp, settings)
+            result = cut_segment(source, seg, tmp, settings)
             mp4 = store.put_file(clip_object_key(seg.game_id, seg.period, cid), result.mp4_path, MP4)
             jpg = store.put_file(thumbnail_object_key(seg.game_id, seg.period, cid), result.thumbnail_path, JPEG)
         assets = [
@@ -178,7 +178,8 @@ def produce_clips(
             AssetRecord("thumbnail", jpg.key, jpg.uri, jpg.bytes, jpg.sha256, JPEG),
         ]
         record = _record(seg, cid, source, source_sha256, assets)
-        return ClipOutcome(record, False, time.monotonic() - started, path, reason, copied)
+        seconds = time.monotonic() - started
+        return ClipOutcome(record, False, seconds, result.path, result.reason, result.copied_frames)
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hb-cut") as pool:

@@ -386,8 +386,9 @@ class _SmartCut:
         return packet
 
     # -- audio
-    def _audio(self, inp) -> tuple[object, list[av.Packet]]:
-        """(template stream or encoder settings, packets) of the clip's audio."""
+    def _audio(self, inp) -> tuple[object, list]:
+        """The clip's audio: (the source stream as template, its AAC packets to copy),
+        or (None, decoded frames to encode) for other codecs or audio that does not cover the clip."""
         ain = inp.streams.audio[0]
         if ain.codec_context.name == "aac":
             packets = self._copy_aac(inp, ain)
@@ -455,8 +456,8 @@ class _SmartCut:
         vout.time_base = tb
         vout.codec_context.extradata = avcc
         aout = None
+        template, items = audio if audio is not None else (None, [])
         if audio is not None:
-            template, items = audio
             if template is not None:
                 aout = out.add_stream_from_template(template)
             else:
@@ -474,7 +475,6 @@ class _SmartCut:
             packet.is_keyframe = key
             out.mux(packet)
         if aout is not None:
-            template, items = audio
             if template is not None:
                 for packet in items:
                     packet.stream = aout
