@@ -23,7 +23,7 @@ test: install
 	$(BIN)/python -m pytest
 
 ui: install
-	$(BIN)/python -m hb_clips_assets.instance_config var/dagster_home
+	$(BIN)/python -m hb_clips_assets.defs.instance_config var/dagster_home
 	DAGSTER_HOME=$(CURDIR)/var/dagster_home HB_DATA_ROOT=$(CURDIR)/$(DATA) $(BIN)/dagster dev
 
 bench: install

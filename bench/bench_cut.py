@@ -2,9 +2,9 @@
 
 Naive = the FFmpeg CLI: input seek to the exact presentation time of the start
 frame + libx264 ultrafast CRF 20 + AAC + faststart for the whole clip.
-Full = hb_clips_assets.core.video.cut.cut_clip (PyAV decode from the keyframe
+Full = hb_clips_assets.video.cut.full.cut_clip (PyAV decode from the keyframe
 before the start, frame selection by timestamp, the whole clip re-encoded).
-Smart = hb_clips_assets.core.video.smartcut.smart_cut_clip, the pipeline's
+Smart = hb_clips_assets.video.cut.smart.smart_cut_clip, the pipeline's
 default (re-encoded head and tail, the source's packets copied between, AAC
 copied, output decoded around the joins and verified).
 
@@ -46,11 +46,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hb_clips_assets.core.video.cut import cut_clip  # noqa: E402
-from hb_clips_assets.core.video.framemark import draw_frame_mark  # noqa: E402
-from hb_clips_assets.core.video.probe import probe_video  # noqa: E402
-from hb_clips_assets.core.video.smartcut import smart_cut_clip  # noqa: E402
-from hb_clips_assets.core.video.synth import ffmpeg_exe, write_marked_video  # noqa: E402
+from hb_clips_assets.video.cut.full import cut_clip  # noqa: E402
+from hb_clips_assets.video.framemark import draw_frame_mark  # noqa: E402
+from hb_clips_assets.video.probe import probe_video  # noqa: E402
+from hb_clips_assets.video.cut.smart import smart_cut_clip  # noqa: E402
+from hb_clips_assets.sample.synth import ffmpeg_exe, write_marked_video  # noqa: E402
 from hb_clips_tests.media_checks import decode_clip  # noqa: E402
 
 FPS = Fraction(60000, 1001)
@@ -153,14 +153,14 @@ def bench_cuts(args, tmp: Path) -> None:
 
 
 def bench_game(args, tmp: Path) -> None:
-    from hb_clips_assets.sample_data import write_sample_data
+    from hb_clips_assets.sample.data import write_sample_data
 
     data = tmp / "data"
     t0 = time.monotonic()
     print(f"\nwriting sample game 20031 ({args.period_seconds:.0f} s periods, 1280x720) ...", flush=True)
     write_sample_data(data, period_seconds=args.period_seconds, games=["20031"])
     print(f"  done in {time.monotonic() - t0:.1f} s")
-    cli = [sys.executable, "-m", "hb_clips_assets.cli"]
+    cli = [sys.executable, "-m", "hb_clips_assets.cli.main"]
     results = {}
     for cutter in ("full", "smart"):
         home = tmp / f"run-{cutter}"

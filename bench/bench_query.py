@@ -31,11 +31,11 @@ from sqlalchemy import case, create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from hb_clips_assets.core.index.models import Clip  # noqa: E402
-from hb_clips_assets.core.index.repository import MediaIndex  # noqa: E402
-from hb_clips_assets.core.query import ClipQuery, References, clip_stats, find_clips  # noqa: E402
-from hb_clips_assets.core.query.filters import PERIOD_ORDER  # noqa: E402
-from hb_clips_assets.core.query.teams import NHL_TEAMS  # noqa: E402
+from hb_clips_assets.storage.index.models import Clip  # noqa: E402
+from hb_clips_assets.storage.index.repository import MediaIndex  # noqa: E402
+from hb_clips_assets.retrieval import ClipQuery, References, clip_stats, find_clips  # noqa: E402
+from hb_clips_assets.retrieval.filters import PERIOD_ORDER  # noqa: E402
+from hb_clips_assets.retrieval.teams import NHL_TEAMS  # noqa: E402
 
 FPS_NUM, FPS_DEN = 60000, 1001
 EVENTS = ["faceoff", "shot", "goal", "save", "hit", "takeaway", "giveaway", "blocked_shot", "missed_shot", "penalty",
@@ -209,9 +209,9 @@ def main() -> int:
             # end to end through the API
             import httpx
 
-            from hb_clips_assets.api.app import create_app
-            from hb_clips_assets.api.settings import ApiKey, ApiSettings
-            from hb_clips_tests.api.server import serve
+            from hb_clips_assets.retrieval.api.app import create_app
+            from hb_clips_assets.retrieval.api.settings import ApiKey, ApiSettings
+            from hb_clips_tests.retrieval.api.server import serve
 
             key = "bench-admin-key-0123456789"
             app = create_app(ApiSettings(data_root=str(root), db_url=url, store_url=str(root / "store"),

@@ -3,14 +3,14 @@ import warnings
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from .assets import clip_assets, reference_assets
-from .automation_settings import check_settings_from_env
-from .checks import clip_checks
-from .io_managers import ParquetIOManager
-from .partitions import game_period_partitions
-from .resources import default_resources, setting
-from .schedules import build_backfill_schedule
-from .sensors import build_arrival_sensor
+from hb_clips_assets.defs.assets import clip_assets, reference_assets
+from hb_clips_assets.defs.automation_settings import check_settings_from_env
+from hb_clips_assets.defs.checks import clip_checks
+from hb_clips_assets.defs.io_managers import ParquetIOManager
+from hb_clips_assets.defs.partitions import game_period_partitions
+from hb_clips_assets.defs.resources import default_resources, setting
+from hb_clips_assets.defs.schedules import build_backfill_schedule
+from hb_clips_assets.defs.sensors import build_arrival_sensor
 
 # One run = one process: a partition's steps are a chain, the cutting is
 # parallel inside the clips step (HB_CUT_WORKERS threads), and runs in

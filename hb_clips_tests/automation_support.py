@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from hb_clips_assets.partitions import game_period_key
+from hb_clips_assets.defs.partitions import game_period_key
 
 SCHEDULE_CSV = "game_id,date,home,away\n20031,2026-11-18,MTL,CHI\n20038,2026-11-20,WSH,NYR\n"
 METRICS_CSV = (

@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from hb_clips_assets.core.contract import read_metrics, read_roster, read_schedule, read_shifts
-from hb_clips_assets.core.cutting import JPEG, MP4, clip_id_for
-from hb_clips_assets.core.identity import clip_object_key, source_fingerprint, thumbnail_object_key
-from hb_clips_assets.core.index.repository import AssetRecord, ClipRecord, MediaIndex
-from hb_clips_assets.core.segments import ClipRules, resolve_segments, resolve_shift_segments
-from hb_clips_assets.core.store.local import LocalObjectStore
-from hb_clips_assets.core.timecode import TimecodeError, timecode_to_frame
-from hb_clips_assets.core.video.cut import EncodeSettings
-from hb_clips_assets.core.video.probe import probe_video
-from hb_clips_assets.sample_data import VIDEO_GAMES, write_sample_data
+from hb_clips_assets.domain.contract import read_metrics, read_roster, read_schedule, read_shifts
+from hb_clips_assets.pipeline.cutting import JPEG, MP4, clip_id_for
+from hb_clips_assets.domain.identity import clip_object_key, source_fingerprint, thumbnail_object_key
+from hb_clips_assets.storage.index.repository import AssetRecord, ClipRecord, MediaIndex
+from hb_clips_assets.domain.segments import ClipRules, resolve_segments, resolve_shift_segments
+from hb_clips_assets.storage.store.local import LocalObjectStore
+from hb_clips_assets.domain.timecode import TimecodeError, timecode_to_frame
+from hb_clips_assets.video.cut.full import EncodeSettings
+from hb_clips_assets.video.probe import probe_video
+from hb_clips_assets.sample.data import VIDEO_GAMES, write_sample_data
 
 PERIOD_SECONDS = 8
 FPS = Fraction(60000, 1001)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from dagster import DagsterUnknownPartitionError, instance_for_test, materialize
 
-from hb_clips_assets.assets import clip_assets
-from hb_clips_assets.core.contract import (
+from hb_clips_assets.defs.assets import clip_assets
+from hb_clips_assets.domain.contract import (
     ContractError,
     ContractFileError,
     read_metrics,
@@ -31,18 +31,18 @@ from hb_clips_assets.core.contract import (
     read_shifts,
     validate_game_id,
 )
-from hb_clips_assets.core.export.sportscode import read_sportscode, to_sportscode_xml
-from hb_clips_assets.core.index.repository import MediaIndex
-from hb_clips_assets.core.segments import ClipRules, frame_window, resolve_segments
-from hb_clips_assets.core.timecode import TimecodeError, frame_to_timecode, timecode_to_frame
-from hb_clips_assets.core.video.cut import cut_clip
-from hb_clips_assets.core.video.probe import VideoError, probe_video
-from hb_clips_assets.core.video.synth import ffmpeg_exe, write_marked_video
-from hb_clips_assets.failures import step_failure_message
-from hb_clips_assets.io_managers import ParquetIOManager
-from hb_clips_assets.metadata import rejection_metadata
-from hb_clips_assets.partitions import game_partitions, game_period_key
-from hb_clips_assets.resources import ClipSettingsResource, DataRootResource, MediaIndexResource, ObjectStoreResource
+from hb_clips_assets.retrieval.export.sportscode import read_sportscode, to_sportscode_xml
+from hb_clips_assets.storage.index.repository import MediaIndex
+from hb_clips_assets.domain.segments import ClipRules, frame_window, resolve_segments
+from hb_clips_assets.domain.timecode import TimecodeError, frame_to_timecode, timecode_to_frame
+from hb_clips_assets.video.cut.full import cut_clip
+from hb_clips_assets.video.probe import VideoError, probe_video
+from hb_clips_assets.sample.synth import ffmpeg_exe, write_marked_video
+from hb_clips_assets.defs.failures import step_failure_message
+from hb_clips_assets.defs.io_managers import ParquetIOManager
+from hb_clips_assets.defs.metadata import rejection_metadata
+from hb_clips_assets.defs.partitions import game_partitions, game_period_key
+from hb_clips_assets.defs.resources import ClipSettingsResource, DataRootResource, MediaIndexResource, ObjectStoreResource
 from hb_clips_tests.media_checks import decode_clip
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -155,7 +155,7 @@ def test_csv_corpus_case(case, tmp_path):
 def test_formula_and_sql_strings_are_escaped_in_markdown_metadata(tmp_path):
     parsed = read_metrics(CSV_DIR / "metrics_formula_injection.csv", "G1")
     row = next(e for e in parsed.events if e.event_id == FORMULA)
-    from hb_clips_assets.core.contract import Rejection
+    from hb_clips_assets.domain.contract import Rejection
 
     md = rejection_metadata([Rejection("f.csv", 3, f"bad {FORMULA}\nsecond line", "1", FORMULA)])["rejected_first"].value
     data_line = md.splitlines()[2]
@@ -166,7 +166,7 @@ def test_formula_and_sql_strings_are_escaped_in_markdown_metadata(tmp_path):
 
 
 def _clip_result(event_id: str, player_id: str, tags: dict[str, str]):
-    from hb_clips_assets.core.query.filters import ClipResult
+    from hb_clips_assets.retrieval.filters import ClipResult
 
     return ClipResult(
         clip_id="c1", game_id="G1", game_date=None, period="1", event_id=event_id, event_type="shot",
@@ -226,8 +226,8 @@ def test_three_hour_period_at_5994_resolves_the_last_frame_and_rejects_past_the_
     assert str(label).startswith("03:00:00;")
     assert frame_window(last, ClipRules().default, FPS_5994, frame_count) == (last - 300, frame_count)
     beyond = frame_to_timecode(frame_count, FPS_5994)
-    from hb_clips_assets.core.contract import MetricEvent
-    from hb_clips_assets.core.timecode import parse_timecode
+    from hb_clips_assets.domain.contract import MetricEvent
+    from hb_clips_assets.domain.timecode import parse_timecode
 
     events = [MetricEvent(f"e{i}", "G1", "1", parse_timecode(tc), "shot", "p", "MTL", i + 2)
               for i, tc in enumerate([str(label), str(beyond), "02:59:59;59", "99:59:59;59", "01:30:00;00"])]
@@ -425,7 +425,7 @@ SMART_PATHS = {  # name: (path the smart cutter takes for frames 0..30, reason s
 def test_smart_cutter_copies_or_falls_back_and_says_why(name, tmp_path):
     """Sources the smart cut cannot splice (another codec or pixel format) get the full
     re-encode, frame-exact, with the reason; the others are spliced."""
-    from hb_clips_assets.core.video.smartcut import smart_cut_clip
+    from hb_clips_assets.video.cut.smart import smart_cut_clip
 
     generate, encoder, _codec, _pix_fmt, frames = UNUSUAL_VIDEOS[name]
     if not _has_encoder(encoder):
@@ -442,7 +442,7 @@ def test_smart_cutter_copies_or_falls_back_and_says_why(name, tmp_path):
 
 @pytest.mark.parametrize("cutter", ["full", "smart"])
 def test_clip_of_a_rotated_video_keeps_its_orientation(tmp_path, cutter):
-    from hb_clips_assets.core.video.smartcut import smart_cut_clip
+    from hb_clips_assets.video.cut.smart import smart_cut_clip
 
     path = tmp_path / "1.mp4"
     gen_rotated(path)

@@ -33,9 +33,9 @@ from pathlib import Path
 
 import pytest
 
-from hb_clips_assets.cli import main
-from hb_clips_assets.core.arrivals import ArrivalCursor, decide_arrivals, scan_data_root
-from hb_clips_assets.core.contract import (
+from hb_clips_assets.cli.main import main
+from hb_clips_assets.pipeline.arrivals import ArrivalCursor, decide_arrivals, scan_data_root
+from hb_clips_assets.domain.contract import (
     MAX_FIELD_LENGTHS,
     MAX_TAG_NAME_LENGTH,
     METRICS_OPTIONAL,
@@ -52,8 +52,8 @@ from hb_clips_assets.core.contract import (
     snake_case,
     validate_game_id,
 )
-from hb_clips_assets.core.index.repository import AssetRecord, ClipRecord, MediaIndex
-from hb_clips_assets.core.query.filters import (
+from hb_clips_assets.storage.index.repository import AssetRecord, ClipRecord, MediaIndex
+from hb_clips_assets.retrieval.filters import (
     ClipQuery,
     QueryError,
     References,
@@ -62,8 +62,8 @@ from hb_clips_assets.core.query.filters import (
     find_clips,
     get_clip,
 )
-from hb_clips_assets.core.query.language import apply_request
-from hb_clips_assets.resources import DataRootResource
+from hb_clips_assets.retrieval.language import apply_request
+from hb_clips_assets.defs.resources import DataRootResource
 
 # --------------------------------------------------------------------------- payloads
 
@@ -228,7 +228,7 @@ def test_every_csv_field_rejects_or_keeps_hostile_values_verbatim(kind, field, s
 
 def test_field_widths_match_the_media_index_columns():
     """A value the contract accepts always fits its index column (PostgreSQL refuses longer VARCHARs)."""
-    from hb_clips_assets.core.index.models import Clip, ClipTag
+    from hb_clips_assets.storage.index.models import Clip, ClipTag
 
     for name, limit in MAX_FIELD_LENGTHS.items():
         assert Clip.__table__.c[name].type.length == limit, name
@@ -253,7 +253,7 @@ def test_hostile_extra_column_names_become_tag_names_verbatim_or_a_file_error(na
 
 def test_a_line_break_in_a_value_cannot_break_the_metadata_table(sandbox):
     """A quoted CR in an event_id (any value shown in a metadata table) stays inside its row."""
-    from hb_clips_assets.metadata import markdown_table, rejection_metadata
+    from hb_clips_assets.defs.metadata import markdown_table, rejection_metadata
 
     evil = "e9\r# injected heading\r| fake | row |"
     path = write_csv(sandbox / "data" / "metrics.csv", list(GOOD["metrics"]),
@@ -306,9 +306,9 @@ def test_real_sensor_tick_adds_no_partition_for_hostile_names(sandbox):
     from dagster import build_sensor_context, instance_for_test
 
     from hb_clips_assets.definitions import defs
-    from hb_clips_assets.partitions import game_partitions
-    from hb_clips_assets.resources import MediaIndexResource
-    from hb_clips_assets.sensors import ARRIVAL_SENSOR
+    from hb_clips_assets.defs.partitions import game_partitions
+    from hb_clips_assets.defs.resources import MediaIndexResource
+    from hb_clips_assets.defs.sensors import ARRIVAL_SENSOR
 
     root = sandbox / "data"
     for name in filename_payloads().values():
@@ -395,7 +395,7 @@ def hostile_index(tmp_path_factory) -> dict:
 
 
 def table_counts(db_url: str) -> dict[str, int]:
-    from hb_clips_assets.core.index.db import create_media_engine
+    from hb_clips_assets.storage.index.db import create_media_engine
 
     engine = create_media_engine(db_url)
     try:
@@ -416,7 +416,7 @@ def indexed(tmp_path_factory):
 
 
 def test_sql_text_is_stored_and_found_verbatim_never_evaluated(indexed):
-    from hb_clips_assets.core.index.db import create_media_engine
+    from hb_clips_assets.storage.index.db import create_media_engine
 
     refs = References.load(indexed["data"])
     index = MediaIndex(indexed["db_url"])
@@ -515,7 +515,7 @@ def test_find_covers_every_text_flag_of_the_parser():
     """The list above is every flag of `find` that takes free text: a new one must be added here."""
     import argparse
 
-    from hb_clips_assets.cli_retrieval import add_retrieval_commands
+    from hb_clips_assets.cli.retrieval import add_retrieval_commands
 
     parser = argparse.ArgumentParser()
     add_retrieval_commands(parser.add_subparsers(dest="command"))
@@ -568,7 +568,7 @@ def test_find_export_writes_only_the_file_it_was_given(indexed, sandbox, capsys)
     code = main(["find", "--player", PAYLOADS["sql_or"], "--export", "sportscode", "--out", str(out),
                  "--data-root", str(indexed["data"]), "--db-url", indexed["db_url"], "--store-url", str(indexed["store"])])
     assert code == 0 and "1 clips exported" in capsys.readouterr().out
-    from hb_clips_assets.core.export.sportscode import read_sportscode
+    from hb_clips_assets.retrieval.export.sportscode import read_sportscode
 
     (inst,) = read_sportscode(out.read_bytes())
     assert inst.label("Event ID") == PAYLOADS["sql_or"]
@@ -643,7 +643,7 @@ def capture_everything():
 
 
 def write_secret_run_data(root: Path) -> None:
-    from hb_clips_assets.core.video.synth import write_marked_video
+    from hb_clips_assets.sample.synth import write_marked_video
 
     write_marked_video(root / "video" / SEC_GAME / "1.mp4", 50, Fraction(25), 160, 96, audio=False, gop=25)
     write_csv(root / "schedule.csv", list(GOOD["schedule"]), [[SEC_GAME, "2026-01-05", "MTL", "CHI"],
@@ -667,7 +667,7 @@ def secret_run(tmp_path_factory, postgres_server, fake_gcs):
     from dagster import DagsterInstance
     from dagster._serdes import serialize_value
 
-    from hb_clips_tests.core.store.conftest import make_service_account_key
+    from hb_clips_tests.storage.store.conftest import make_service_account_key
 
     base = tmp_path_factory.mktemp("secret-run")
     data = base / "data"
@@ -792,9 +792,9 @@ def url_redacted(url: str) -> str:
 def test_reprs_of_resources_and_settings_hide_secrets(secret_run, tmp_path):
     from dagster import build_resources
 
-    from hb_clips_assets.api.settings import ApiSettings
-    from hb_clips_assets.resources import MediaIndexResource, ObjectStoreResource, default_resources
-    from hb_clips_assets.retrieval import open_retrieval
+    from hb_clips_assets.retrieval.api.settings import ApiSettings
+    from hb_clips_assets.defs.resources import MediaIndexResource, ObjectStoreResource, default_resources
+    from hb_clips_assets.retrieval.service import open_retrieval
 
     key = secret_run["sa_key"]
     key_file = tmp_path / "sa.json"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hb_clips_assets.sample_data import write_sample_data
+from hb_clips_assets.sample.data import write_sample_data
 
-from .support import GAME, PERIOD, project_env, run_in_process, snapshot
+from hb_clips_tests.faults.support import GAME, PERIOD, project_env, run_in_process, snapshot
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from hb_clips_assets.core.hashing import sha256_file
-from hb_clips_assets.core.index.models import Clip
+from hb_clips_assets.domain.hashing import sha256_file
+from hb_clips_assets.storage.index.models import Clip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GAME = "20031"
@@ -37,7 +37,7 @@ def run_in_process(env: dict[str, str], run_config: dict | None = None, selectio
     from dagster import AssetKey, instance_for_test
 
     from hb_clips_assets.definitions import clip_game_period_job, defs
-    from hb_clips_assets.partitions import game_partitions, game_period_key
+    from hb_clips_assets.defs.partitions import game_partitions, game_period_key
 
     with pytest.MonkeyPatch.context() as mp, instance_for_test() as instance:
         for k, v in env.items():
@@ -61,7 +61,7 @@ def run_in_process(env: dict[str, str], run_config: dict | None = None, selectio
 def sql(url: str, query: str, **params) -> list[tuple]:
     """``query`` on its own connection, bypassing the package (SQLite: the file attached as ``media``)."""
     if url.startswith("sqlite"):
-        from hb_clips_assets.core.index.db import create_media_engine
+        from hb_clips_assets.storage.index.db import create_media_engine
 
         engine = create_media_engine(url)
     else:

@@ -13,7 +13,7 @@ import time
 
 from hb_clips_tests.servers.postgres import postgres_server  # noqa: F401  (fixture)
 
-from .support import GAME, Child, check_consistent, project_env, run_in_process, snapshot, sql
+from hb_clips_tests.faults.support import GAME, Child, check_consistent, project_env, run_in_process, snapshot, sql
 
 WAITING_ON_GAME_LOCK = ("select count(*) from pg_stat_activity where datname = current_database() "
                         "and wait_event_type = 'Lock' and wait_event = 'advisory'")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hb_clips_tests.servers.postgres import postgres_server  # noqa: F401  (fixture)
 
-from .support import Child, check_consistent, project_env, run_in_process, snapshot, sql, store_objects, temp_leftovers
+from hb_clips_tests.faults.support import Child, check_consistent, project_env, run_in_process, snapshot, sql, store_objects, temp_leftovers
 
 PG_IDLE_IN_TRANSACTION = ("select count(*) from pg_stat_activity where datname = current_database() "
                           "and state like 'idle in transaction%%' and pid <> pg_backend_pid()")

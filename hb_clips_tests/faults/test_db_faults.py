@@ -14,13 +14,13 @@ import time
 import pytest
 from sqlalchemy import text
 
-from hb_clips_assets.core.index.models import ClipAsset
-from hb_clips_assets.core.index.repository import MediaIndex
-from hb_clips_assets.failures import step_failure_message
+from hb_clips_assets.storage.index.models import ClipAsset
+from hb_clips_assets.storage.index.repository import MediaIndex
+from hb_clips_assets.defs.failures import step_failure_message
 from hb_clips_tests.servers.postgres import postgres_server  # noqa: F401  (fixture)
 from hb_clips_tests.servers.private_postgres import private_postgres  # noqa: F401  (fixture)
 
-from .support import GAME, PERIOD, Child, check_consistent, project_env, run_in_process, snapshot, sql
+from hb_clips_tests.faults.support import GAME, PERIOD, Child, check_consistent, project_env, run_in_process, snapshot, sql
 
 def error_chain(error) -> str:
     messages = []

@@ -21,11 +21,11 @@ import time
 import pytest
 from dagster import RetryPolicy
 
-from hb_clips_assets.core.index.repository import MediaIndex
-from hb_clips_assets.failures import step_failure_message
+from hb_clips_assets.storage.index.repository import MediaIndex
+from hb_clips_assets.defs.failures import step_failure_message
 from hb_clips_tests.servers.private_postgres import private_postgres  # noqa: F401  (fixture)
 
-from .support import Child, check_consistent, project_env, run_in_process, snapshot, sql, store_objects
+from hb_clips_tests.faults.support import Child, check_consistent, project_env, run_in_process, snapshot, sql, store_objects
 
 IDLE_IN_TRANSACTION = ("select count(*) from pg_stat_activity where datname = current_database() "
                        "and state like 'idle in transaction%%' and pid <> pg_backend_pid()")

@@ -31,15 +31,15 @@ from pathlib import Path
 import pytest
 from dagster import JobDefinition, RetryPolicy
 
-from hb_clips_assets.core.store import StoreError
-from hb_clips_assets.core.store import gcs as gcs_module
-from hb_clips_assets.core.store.gcs import GcsObjectStore, default_retry
-from hb_clips_assets.failures import step_failure_message
+from hb_clips_assets.storage.store import StoreError
+from hb_clips_assets.storage.store import gcs as gcs_module
+from hb_clips_assets.storage.store.gcs import GcsObjectStore, default_retry
+from hb_clips_assets.defs.failures import step_failure_message
 from hb_clips_tests.servers import unavailable
 from hb_clips_tests.servers.fake_gcs import INSTALL_HINT, FakeGcsServer, fake_gcs, find_binary, gcs_bucket  # noqa: F401
 from hb_clips_tests.servers.proxy import DROPPED, RESET, Fault, FaultProxy
 
-from .support import CLIP_COLUMNS, project_env, run_in_process, sql
+from hb_clips_tests.faults.support import CLIP_COLUMNS, project_env, run_in_process, sql
 
 PREFIX = "faults/v1"
 KEY = "clips/20031/1/f3.mp4"

@@ -25,13 +25,13 @@ from pathlib import Path
 
 import pytest
 
-from hb_clips_assets.core.store import gcs as gcs_module
-from hb_clips_assets.core.store.gcs import GcsObjectStore
+from hb_clips_assets.storage.store import gcs as gcs_module
+from hb_clips_assets.storage.store.gcs import GcsObjectStore
 from hb_clips_tests.servers.fake_gcs import fake_gcs, gcs_bucket  # noqa: F401  (fixtures)
 from hb_clips_tests.servers.proxy import Fault, FaultProxy
 
-from .support import CLIP_COLUMNS, run_in_process
-from .test_gcs_faults import PREFIX, QUIET, fast_retry, gcs_env, gcs_snapshot, step_failures
+from hb_clips_tests.faults.support import CLIP_COLUMNS, run_in_process
+from hb_clips_tests.faults.test_gcs_faults import PREFIX, QUIET, fast_retry, gcs_env, gcs_snapshot, step_failures
 
 # What an uninterrupted run's checks give: rejected_row_ratio warns (the sample data sets rows aside on purpose).
 PASSING = {"clip_coverage": True, "objects_match_index": True, "clip_frame_counts": True, "clip_first_frames": True,

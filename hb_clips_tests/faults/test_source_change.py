@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from hb_clips_assets.core import cutting
-from hb_clips_assets.core.hashing import sha256_file
-from hb_clips_assets.core.video.synth import write_marked_video
-from hb_clips_assets.failures import step_failure_message
+from hb_clips_assets.pipeline import cutting
+from hb_clips_assets.domain.hashing import sha256_file
+from hb_clips_assets.sample.synth import write_marked_video
+from hb_clips_assets.defs.failures import step_failure_message
 
-from .support import GAME, PERIOD, check_consistent, project_env, run_in_process, snapshot
+from hb_clips_tests.faults.support import GAME, PERIOD, check_consistent, project_env, run_in_process, snapshot
 
 FRAMES = round(6 * Fraction(60000, 1001))  # the sample's 6 s period
 

@@ -15,10 +15,10 @@ from types import SimpleNamespace
 import pytest
 from dagster import JobDefinition
 
-from hb_clips_assets.core.store import local
-from hb_clips_assets.failures import step_failure_message
+from hb_clips_assets.storage.store import local
+from hb_clips_assets.defs.failures import step_failure_message
 
-from .support import check_consistent, project_env, run_in_process, snapshot, store_objects, temp_leftovers
+from hb_clips_tests.faults.support import check_consistent, project_env, run_in_process, snapshot, store_objects, temp_leftovers
 
 GOOD_PUTS = 4  # the disk fills after this many objects
 

