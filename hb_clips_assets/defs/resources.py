@@ -1,76 +1,39 @@
-"""Typed resources, configured from environment variables with sane defaults.
+"""Typed resources over the plain-Python domain, video, storage and index code.
 
-Every setting has one home here and one name (documented in README.md).
+Every field left empty (the default) takes its ``HB_*`` setting when the
+resource is used (:mod:`hb_clips_assets.settings` is the one registry), so a
+variable set after the code location loaded still counts, and the launchpad's
+run config can override any of them.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from dagster import ConfigurableResource, EnvVar
+from dagster import ConfigurableResource
 from pydantic import Field, PrivateAttr
 
-from hb_clips_assets.domain.contract import PERIODS, ContractError, validate_game_id
+from hb_clips_assets.domain.layout import DataRoot
+from hb_clips_assets.domain.segments import DEFAULT_POST_S, DEFAULT_PRE_S, ClipRules, ClipWindow
+from hb_clips_assets.settings import or_setting, value
 from hb_clips_assets.storage.index.db import redact_url
 from hb_clips_assets.storage.index.repository import MediaIndex
-from hb_clips_assets.domain.segments import ClipRules, ClipWindow, DEFAULT_POST_S, DEFAULT_PRE_S
 from hb_clips_assets.storage.store import ObjectStore, open_store
 from hb_clips_assets.video.cut.full import EncodeSettings
 
-DEFAULTS = {
-    "HB_DATA_ROOT": "./data",
-    "HB_STORE_URL": "./var/store",
-    "HB_MEDIA_DB_URL": "sqlite:///var/media.db",
-    "HB_WORK_DIR": "./var/work",
-    "HB_CUT_WORKERS": str(min(2, os.cpu_count() or 1)),
-    "HB_CUTTER": "smart",
-    "HB_GCS_ENDPOINT": "",
-    "HB_GCS_PROJECT": "",
-    "HB_SIGNING_KEY_FILE": "",
-    "HB_SIGNING_KEY_JSON": "",
-    "HB_SIGNED_URL_EXPIRY_S": "3600",
-    "HB_CDN_HOST": "",
-}
-
-
-def setting(name: str) -> EnvVar:
-    """The setting's environment variable, read when a run starts (so the CLI, the
-    UI and the tests can set it late); its default is filled in where unset."""
-    os.environ.setdefault(name, DEFAULTS[name])
-    return EnvVar(name)
-
 
 class DataRootResource(ConfigurableResource):
-    """The input data root laid out as DATA_CONTRACT.md section 1 says."""
+    """The input data root laid out as DATA_CONTRACT.md section 1 says (:class:`DataRoot`)."""
 
-    path: str = Field(description="Folder with schedule.csv, roster.csv, metrics/, shifts/, video/")
+    path: str = Field(default="", description="Folder with schedule.csv, roster.csv, metrics/, shifts/, video/ "
+                      "(empty: HB_DATA_ROOT, default ./data)")
+
+    @property
+    def layout(self) -> DataRoot:
+        return DataRoot(or_setting(self.path, "HB_DATA_ROOT"))
 
     @property
     def root(self) -> Path:
-        return Path(self.path).resolve()
-
-    def metrics_path(self, game_id: str) -> Path:
-        return self.root / "metrics" / f"{validate_game_id(game_id)}.csv"
-
-    def video_path(self, game_id: str, period: str) -> Path:
-        if period not in PERIODS:  # never a path from anything but 1, 2, 3, OT
-            raise ContractError(f"unknown period {period!r}: expected one of {', '.join(PERIODS)}")
-        return self.root / "video" / validate_game_id(game_id) / f"{period}.mp4"
-
-    def schedule_path(self) -> Path:
-        return self.root / "schedule.csv"
-
-    def games(self) -> list[str]:
-        """Games with a metrics file or a video folder; bad names are skipped (never partition keys)."""
-        names: set[str] = set()
-        for sub, pattern in (("metrics", "*.csv"), ("video", "*")):
-            for p in (self.root / sub).glob(pattern):
-                name = p.stem if sub == "metrics" else p.name
-                try:
-                    names.add(validate_game_id(name))
-                except ContractError:
-                    continue
-        return sorted(names)
+        return self.layout.path
 
 
 class ObjectStoreResource(ConfigurableResource):
@@ -82,65 +45,73 @@ class ObjectStoreResource(ConfigurableResource):
     service-account key (file or JSON text); the key never shows in a repr.
     """
 
-    url: str = Field(description="Local folder (default ./var/store), file:// URL or gs://bucket/prefix")
+    url: str = Field(default="", description="Local folder, file:// URL or gs://bucket/prefix (empty: HB_STORE_URL, "
+                     "default ./var/store)")
     gcs_endpoint: str = Field(default="", description="GCS emulator URL; empty: real GCS with Application Default Credentials")
     gcs_project: str = Field(default="", description="GCP project of the storage client (empty: from the credentials)")
     signing_key_file: str = Field(default="", description="Service-account JSON key file that signs V4 URLs")
     signing_key_json: str = Field(default="", description="The same key as JSON text (secret: set it from an env var)")
-    signed_url_expiry_s: int = Field(default=3600, description="Lifetime of signed URLs in seconds (at most 7 days)")
+    signed_url_expiry_s: int = Field(default=0, description="Lifetime of signed URLs in seconds, at most 7 days "
+                                     "(0: HB_SIGNED_URL_EXPIRY_S, default 3600)")
     cdn_host: str = Field(default="", description="Host bound to the bucket (Cloud CDN); signed URLs use it when set")
     _store: ObjectStore | None = PrivateAttr(default=None)
 
     def __repr_args__(self):
-        for name, value in super().__repr_args__():
-            yield name, ("<redacted>" if name == "signing_key_json" and value else value)
+        for name, shown in super().__repr_args__():
+            yield name, ("<redacted>" if name == "signing_key_json" and shown else shown)
 
     def __str__(self) -> str:
         return repr(self)
 
     def _gcs_client(self):
-        if self.gcs_endpoint:
+        endpoint = or_setting(self.gcs_endpoint, "HB_GCS_ENDPOINT")
+        project = or_setting(self.gcs_project, "HB_GCS_PROJECT") or None
+        if endpoint:
             # GCSResource only takes a project and builds `storage.Client(project=...)`
             # with Application Default Credentials: it has no endpoint nor
             # credentials option, so the emulator client is built here.
             from hb_clips_assets.storage.store.gcs import gcs_client
 
-            return gcs_client(self.gcs_endpoint, self.gcs_project or None)
+            return gcs_client(endpoint, project)
         from dagster_gcp import GCSResource
 
-        return GCSResource(project=self.gcs_project or None).get_client()
+        return GCSResource(project=project).get_client()
 
     def get_store(self) -> ObjectStore:
         if self._store is None:
-            if self.url.startswith("gs://"):
+            url = or_setting(self.url, "HB_STORE_URL")
+            if url.startswith("gs://"):
                 from hb_clips_assets.storage.store.signing import UrlSigner, check_expiry
 
-                check_expiry(self.signed_url_expiry_s)  # a bad setting fails at start, key or not
+                expiry_s = self.signed_url_expiry_s or value("HB_SIGNED_URL_EXPIRY_S")
+                check_expiry(expiry_s)  # a bad setting fails at start, key or not
                 signer = UrlSigner.from_settings(
-                    self.signing_key_file, self.signing_key_json,
-                    expiry_s=self.signed_url_expiry_s, cdn_host=self.cdn_host or None,
+                    or_setting(self.signing_key_file, "HB_SIGNING_KEY_FILE"),
+                    or_setting(self.signing_key_json, "HB_SIGNING_KEY_JSON"),
+                    expiry_s=expiry_s, cdn_host=or_setting(self.cdn_host, "HB_CDN_HOST") or None,
                 )
-                self._store = open_store(self.url, client=self._gcs_client(), signer=signer)
+                self._store = open_store(url, client=self._gcs_client(), signer=signer)
             else:
-                self._store = open_store(self.url)
+                self._store = open_store(url)
         return self._store
 
 
 class MediaIndexResource(ConfigurableResource):
-    url: str = Field(description="SQLAlchemy URL of the media index; SQLite file by default")
+    url: str = Field(default="", description="SQLAlchemy URL of the media index (empty: HB_MEDIA_DB_URL, default "
+                     "the SQLite file var/media.db)")
     _index: MediaIndex | None = PrivateAttr(default=None)
 
     def __repr_args__(self):
         # the URL may hold the database password: never show it in a repr, a log line or an error
-        for name, value in super().__repr_args__():
-            yield name, (redact_url(value) if name == "url" and isinstance(value, str) else value)
+        for name, shown in super().__repr_args__():
+            yield name, (redact_url(shown) if name == "url" and isinstance(shown, str) else shown)
 
     def __str__(self) -> str:
         return repr(self)
 
     def get_index(self) -> MediaIndex:
         if self._index is None:
-            self._index = MediaIndex(self.url)
+            self._index = MediaIndex(or_setting(self.url, "HB_MEDIA_DB_URL"))
         return self._index
 
 
@@ -151,20 +122,29 @@ class ClipSettingsResource(ConfigurableResource):
     post_s: float = Field(default=DEFAULT_POST_S, description="Seconds after the event frame")
     pre_s_by_event_type: dict[str, float] = Field(default_factory=dict)
     post_s_by_event_type: dict[str, float] = Field(default_factory=dict)
-    workers: int = Field(default=2, description="Clips cut in parallel in one partition")
+    workers: int = Field(default=0, description="Clips cut in parallel in one partition (0: HB_CUT_WORKERS, "
+                         "default min(2, CPUs))")
     crf: int = Field(default=20, description="x264 quality (lower is better, bigger)")
     preset: str = Field(default="ultrafast", description="x264 preset")
     cutter: str = Field(
-        default="smart",
-        description="smart: re-encode head and tail, copy the source's packets between (falls back to a full "
+        default="",
+        description="empty: HB_CUTTER (default smart); smart: re-encode head and tail, copy the source's packets between (falls back to a full "
         "re-encode where the source does not allow it); full: always re-encode the whole clip",
     )
     work_dir: str = Field(
-        default="", description="Working folder (HB_WORK_DIR); cuts are written under its scratch/ (empty: system temp)"
+        default="", description="Working folder; cuts are written under its scratch/ (empty: HB_WORK_DIR, default ./var/work)"
     )
 
-    def scratch_dir(self) -> Path | None:
-        return Path(self.work_dir) / "scratch" if self.work_dir else None
+    @property
+    def cut_workers(self) -> int:
+        return self.workers or value("HB_CUT_WORKERS")
+
+    @property
+    def cutter_name(self) -> str:
+        return self.cutter or value("HB_CUTTER")
+
+    def scratch_dir(self) -> Path:
+        return Path(or_setting(self.work_dir, "HB_WORK_DIR")) / "scratch"
 
     def rules(self) -> ClipRules:
         types = set(self.pre_s_by_event_type) | set(self.post_s_by_event_type)
@@ -177,26 +157,40 @@ class ClipSettingsResource(ConfigurableResource):
         )
 
     def encode_settings(self) -> EncodeSettings:
-        if self.cutter not in ("smart", "full"):
-            raise ValueError(f"HB_CUTTER must be 'smart' or 'full', not {self.cutter!r}")
-        return EncodeSettings(crf=self.crf, preset=self.preset, cutter=self.cutter)
+        if self.cutter_name not in ("smart", "full"):
+            raise ValueError(f"HB_CUTTER must be 'smart' or 'full', not {self.cutter_name!r}")
+        return EncodeSettings(crf=self.crf, preset=self.preset, cutter=self.cutter_name)
+
+
+class CheckSettingsResource(ConfigurableResource):
+    """Thresholds of the asset checks (empty fields: their HB_CHECK_* settings)."""
+
+    rejected_ratio_warn: float = Field(
+        default=-1.0,
+        description="The rejected_row_ratio check warns above this share of a period's metric rows set aside "
+        "(negative: HB_CHECK_REJECTED_RATIO_WARN, default 0.10)",
+    )
+    decode_sample: int = Field(
+        default=-1,
+        description="Clips per partition whose first frame clip_first_frames decodes, 0: all "
+        "(negative: HB_CHECK_DECODE_SAMPLE, default 3)",
+    )
+
+    @property
+    def warn_ratio(self) -> float:
+        return self.rejected_ratio_warn if self.rejected_ratio_warn >= 0 else value("HB_CHECK_REJECTED_RATIO_WARN")
+
+    @property
+    def sample_size(self) -> int:
+        return self.decode_sample if self.decode_sample >= 0 else value("HB_CHECK_DECODE_SAMPLE")
 
 
 def default_resources() -> dict:
+    """The resources every job uses, each reading its settings when it is used."""
     return {
-        "data_root": DataRootResource(path=setting("HB_DATA_ROOT")),
-        "object_store": ObjectStoreResource(
-            url=setting("HB_STORE_URL"),
-            gcs_endpoint=setting("HB_GCS_ENDPOINT"),
-            gcs_project=setting("HB_GCS_PROJECT"),
-            signing_key_file=setting("HB_SIGNING_KEY_FILE"),
-            signing_key_json=setting("HB_SIGNING_KEY_JSON"),
-            signed_url_expiry_s=EnvVar.int(setting("HB_SIGNED_URL_EXPIRY_S").env_var_name),
-            cdn_host=setting("HB_CDN_HOST"),
-        ),
-        "media_index": MediaIndexResource(url=setting("HB_MEDIA_DB_URL")),
-        "clip_settings": ClipSettingsResource(
-            workers=EnvVar.int(setting("HB_CUT_WORKERS").env_var_name), work_dir=setting("HB_WORK_DIR"),
-            cutter=setting("HB_CUTTER"),
-        ),
+        "data_root": DataRootResource(),
+        "object_store": ObjectStoreResource(),
+        "media_index": MediaIndexResource(),
+        "clip_settings": ClipSettingsResource(),
+        "check_settings": CheckSettingsResource(),
     }

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from hb_clips_assets.domain.contract import PERIODS, ContractError, validate_game_id
+from hb_clips_assets.domain.layout import METRICS_DIR, VIDEO_DIR, DataRoot
 from hb_clips_assets.video.probe import VideoError, mp4_structure_problem, probe_video
 
 CURSOR_VERSION = 1
@@ -84,10 +85,10 @@ def scan_data_root(root: Path | str, games: set[str] | None = None) -> Scan:
     of files still being written (``.tmp``, ``.part``, ...) are skipped
     quietly. ``games`` restricts the scan to those game folders.
     """
-    root = Path(root)
-    scan = Scan(root)
-    for entry in _entries(root / "video"):
-        rel_dir = f"video/{entry.name}"
+    layout = DataRoot(root)
+    scan = Scan(layout.path)
+    for entry in _entries(layout.video_dir):
+        rel_dir = f"{VIDEO_DIR}/{entry.name}"
         if _skip_quietly(entry.name):
             continue
         if not entry.is_dir():
@@ -114,8 +115,8 @@ def scan_data_root(root: Path | str, games: set[str] | None = None) -> Scan:
             stat = _stat(f, rel)
             if stat is not None:
                 scan.videos[(game_id, stem)] = stat
-    for f in _entries(root / "metrics"):
-        rel = f"metrics/{f.name}"
+    for f in _entries(layout.metrics_dir):
+        rel = f"{METRICS_DIR}/{f.name}"
         if _skip_quietly(f.name):
             continue
         stem, dot, ext = f.name.rpartition(".")
