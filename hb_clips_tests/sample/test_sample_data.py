@@ -2,44 +2,21 @@
 from __future__ import annotations
 
 import csv
-import re
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
+from hb_clips_assets.domain.layout import DataRoot
+from hb_clips_assets.sample import COMPLETE_MARKER, SampleSummary, write_sample_data
+from hb_clips_assets.sample.events import METRICS_HEADER
 from hb_clips_assets.video.framemark import read_frame_mark_from_av_frame
-from hb_clips_assets.sample.data import (
-    COMPLETE_MARKER,
-    METRICS_HEADER,
-    SampleSummary,
-    _metrics_rows,
-    _shift_rows,
-    _timecode_label,
-    write_sample_data,
-)
+from hb_clips_tests.sample.smpte import FPS, TC, df_index
 
-FPS = Fraction(60000, 1001)
 PERIOD_S = 4.0
 FRAMES = 240  # round(4 s * 59.94)
 GOP = 120
-TC = re.compile(r"^(\d{2}):(\d{2}):(\d{2})([:;])(\d{2})$")
-
-
-def _df_index(label: str, nominal: int = 60, drop: int = 4) -> int:
-    """Independent SMPTE 12M drop-frame label -> frame index (for checks)."""
-    m = TC.match(label)
-    assert m, label
-    hh, mm, ss, sep, ff = m.groups()
-    hh, mm, ss, ff = int(hh), int(mm), int(ss), int(ff)
-    assert ff < nominal
-    if sep == ":":
-        return ((hh * 60 + mm) * 60 + ss) * nominal + ff
-    assert not (mm % 10 and ss == 0 and ff < drop), f"{label} does not exist in drop-frame"
-    total_minutes = hh * 60 + mm
-    return ((total_minutes * 60 + ss) * nominal + ff) - drop * (total_minutes - total_minutes // 10)
 
 
 def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -57,18 +34,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> SampleSummary:
     return summary
 
 
-def test_drop_frame_labels() -> None:
-    assert _timecode_label(0, FPS) == "00:00:00;00"
-    assert _timecode_label(3599, FPS) == "00:00:59;59"
-    assert _timecode_label(3600, FPS) == "00:01:00;04"
-    assert _timecode_label(35963, FPS) == "00:09:59;59"
-    assert _timecode_label(35964, FPS) == "00:10:00;00"
-    assert _timecode_label(1800, Fraction(30000, 1001)) == "00:01:00;02"
-    assert _timecode_label(25, Fraction(25)) == "00:00:01:00"
-    for i in list(range(0, 80000, 37)) + [3596, 3597, 3599, 3600, 3601, 7195, 7196]:
-        assert _df_index(_timecode_label(i, FPS)) == i
-
-
 def test_files_and_headers(sample: SampleSummary) -> None:
     root = sample.root
     assert sample.frame_count == FRAMES and sample.gop == GOP
@@ -79,6 +44,11 @@ def test_files_and_headers(sample: SampleSummary) -> None:
     written = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     assert written == expected | {COMPLETE_MARKER}  # no temporary files left behind
     assert {p.relative_to(root).as_posix() for p in sample.files} == expected
+    layout = DataRoot(root)  # the one place that builds data-root paths
+    assert (sample.schedule, sample.roster) == (layout.schedule, layout.roster)
+    for g in ("20031", "20038"):
+        assert (sample.metrics[g], sample.shifts[g]) == (layout.metrics(g), layout.shifts(g))
+        assert all(sample.videos[(g, p)] == layout.video(g, p) for p in "123")
     assert _rows(root / "schedule.csv")[0] == ["game_id", "date", "home", "away"]
     assert _rows(root / "roster.csv")[0] == ["player_id", "name", "team", "position", "aliases"]
     for g in ("20031", "20038"):
@@ -124,7 +94,7 @@ def test_metrics_valid_and_bad_rows(sample: SampleSummary) -> None:
                 valid.append(row)
                 assert row["event_id"] not in seen
                 assert row["game_id"] == game and row["period"] in {"1", "2", "3"}
-                assert 0 <= _df_index(row["timecode"]) < FRAMES
+                assert 0 <= df_index(row["timecode"]) < FRAMES
                 assert {row["team"], row["opponent"]} == teams[game]
                 assert team_of[row["player_id"]] == row["team"]
                 assert row["zone"] in {"O", "D", "N"} and row["strength"] in {"5v5", "PP", "PK", "4v4"}
@@ -142,7 +112,7 @@ def test_metrics_valid_and_bad_rows(sample: SampleSummary) -> None:
                 elif reason == "duplicate_event_id":
                     assert row["event_id"] in seen
                 elif reason == "past_end_of_video":
-                    assert _df_index(row["timecode"]) >= FRAMES
+                    assert df_index(row["timecode"]) >= FRAMES
             seen.add(row["event_id"])
         assert len(valid) == sample.valid_events[game] >= 18
         assert len({r["event_type"] for r in valid}) >= 8
@@ -150,26 +120,6 @@ def test_metrics_valid_and_bad_rows(sample: SampleSummary) -> None:
     exits = [r for r in rows if r["event_type"] == "zone_exit" and r["zone"] == "D"
              and r["team"] == "WSH" and r["opponent"] == "NYR"]
     assert len(exits) >= 3
-
-
-def test_full_length_events_and_shifts_scale() -> None:
-    """At the default 120 s, events hug both ends of each period and shifts last 30-50 s."""
-    frames = round(120 * FPS)
-    rows, bad, n_valid = _metrics_rows("20031", "MTL", "CHI", FPS, frames)
-    bad_ids = {(b.event_id, b.line) for b in bad}
-    valid = [r for i, r in enumerate(rows, start=2) if (r[0], i) not in bad_ids]
-    assert len(valid) == n_valid == 24
-    for period in "123":
-        idx = [_df_index(r[3]) for r in valid if r[2] == period]
-        assert min(idx) < round(5 * FPS) and max(idx) >= frames - round(3 * FPS)
-        assert max(idx) < frames
-    past = next(r for r in rows if r[0] == next(b.event_id for b in bad if b.reason == "past_end_of_video"))
-    assert _df_index(past[3]) >= frames
-    shifts = _shift_rows("20031", "MTL", "CHI", FPS, frames, 120.0)
-    lengths = [(_df_index(e) - _df_index(s)) / float(FPS) for _p, _q, s, e in shifts]
-    assert all(0 < x <= 50.1 for x in lengths)
-    assert sum(29.9 <= x for x in lengths) >= len(lengths) // 2
-    assert all(_df_index(e) < frames for *_x, e in shifts)
 
 
 def test_games_filter(tmp_path: Path) -> None:

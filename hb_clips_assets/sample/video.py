@@ -1,23 +1,39 @@
-"""Synthetic marked videos: every frame carries its index (framemark), so
-frame accuracy can be checked by decoding. Used by sample data, tests and the
-benchmark. Frames are built as numpy planes and piped to the FFmpeg binary that
-ships in the ``imageio-ffmpeg`` wheel.
+"""Marked H.264 videos: the one writer behind the sample data, the tests and the benchmark.
+
+:func:`write_marked_video` pipes raw yuv420p frames into the static FFmpeg
+binary that ships in the ``imageio-ffmpeg`` wheel (no system FFmpeg needed).
+Every frame carries its index (:mod:`hb_clips_assets.video.framemark`), so
+frame accuracy can be checked by decoding. By default frames come from
+:func:`simple_renderer` and the audio is a 440 Hz tone; tests use that as is.
+
+The sample's period videos (:func:`write_period_video`) go through the same
+writer with the broadcast-like frames of :mod:`hb_clips_assets.sample.render`
+and crowd noise with sync beeps (:func:`write_audio_wav`): H.264 High with
+3 B-frames, a fixed 2 s closed GOP (keyint = min-keyint =
+round(2 * fps), no scene-cut keyframes), x264 ``superfast`` CRF 23, yuv420p
+BT.709 limited range, AAC stereo 48 kHz, ``+faststart``.
+
+Every file is written to a temporary name in its folder, then renamed into place.
 """
 from __future__ import annotations
 
 import os
 import subprocess
 import tempfile
+import wave
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from hb_clips_assets.sample.render import FrameRenderer
+from hb_clips_assets.sample.timecode import nominal_rate
 from hb_clips_assets.video.framemark import draw_frame_mark
 
 
 def ffmpeg_exe() -> str:
+    """Path of the FFmpeg binary bundled with ``imageio-ffmpeg`` (imported lazily: it looks the binary up)."""
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
@@ -103,3 +119,49 @@ def write_marked_video(
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
+
+
+def write_audio_wav(path: Path, frame_count: int, fps: Fraction, seed: int) -> None:
+    """Stereo 48 kHz crowd-like noise with a 1 kHz beep at every frame whose
+    index is a multiple of the nominal rate (60 at 59.94 fps), for 3 frames:
+    a beep's onset says which frame it belongs to, so tests can check
+    audio/video sync. Seeded, so the same seed gives the same samples."""
+    rate = 48000
+    n = int(round(Fraction(frame_count) / fps * rate))
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((n + 64, 2)).astype(np.float32)
+    # A crude low-pass (moving average) makes it rumble like a crowd.
+    c = np.cumsum(noise, axis=0, dtype=np.float64)
+    k = 24
+    crowd = ((c[k:] - c[:-k]) / k)[:n].astype(np.float32) * 0.25
+    t = np.arange(n, dtype=np.float64) / rate
+    beep = np.zeros(n, dtype=np.float32)
+    nominal = nominal_rate(fps)
+    beep_len = int(round(3 / fps * rate))
+    tone = (0.35 * np.sin(2 * np.pi * 1000.0 * t[:beep_len])).astype(np.float32)
+    for k_frame in range(0, frame_count, nominal):
+        s = int(round(Fraction(k_frame) / fps * rate))
+        e = min(n, s + beep_len)
+        beep[s:e] = tone[: e - s]
+    mix = np.clip(crowd + beep[:, None], -1.0, 1.0)
+    pcm = np.rint(mix * 32767.0).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+
+
+def write_period_video(
+    path: Path, renderer: FrameRenderer, frame_count: int, fps: Fraction, gop: int, audio_seed: int
+) -> None:
+    """One sample period video: ``renderer``'s frames with the seeded crowd audio."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The WAV is scratch: next to the video (same disk) and gone once muxed.
+    with tempfile.TemporaryDirectory(prefix=".audio-", dir=path.parent) as tmp:
+        wav = Path(tmp) / "audio.wav"
+        write_audio_wav(wav, frame_count, fps, audio_seed)
+        write_marked_video(
+            path, frame_count, fps, renderer.width, renderer.height, gop=gop, audio_wav=wav,
+            render=lambda i: renderer.render(i).tobytes() + renderer.chroma,
+        )
