@@ -50,7 +50,7 @@ from hb_clips_assets.video.cut.full import cut_clip  # noqa: E402
 from hb_clips_assets.video.framemark import draw_frame_mark  # noqa: E402
 from hb_clips_assets.video.probe import probe_video  # noqa: E402
 from hb_clips_assets.video.cut.smart import smart_cut_clip  # noqa: E402
-from hb_clips_assets.sample.synth import ffmpeg_exe, write_marked_video  # noqa: E402
+from hb_clips_assets.sample import ffmpeg_exe, write_marked_video  # noqa: E402
 from hb_clips_tests.media_checks import decode_clip  # noqa: E402
 
 FPS = Fraction(60000, 1001)
@@ -153,7 +153,7 @@ def bench_cuts(args, tmp: Path) -> None:
 
 
 def bench_game(args, tmp: Path) -> None:
-    from hb_clips_assets.sample.data import write_sample_data
+    from hb_clips_assets.sample import write_sample_data
 
     data = tmp / "data"
     t0 = time.monotonic()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hb_clips_assets.sample.synth import write_marked_video
+from hb_clips_assets.sample import write_marked_video
 
 
 @pytest.fixture(scope="session")

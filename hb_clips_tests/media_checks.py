@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from hb_clips_assets.video.framemark import read_frame_mark, read_frame_mark_from_av_frame
-from hb_clips_assets.sample.synth import ffmpeg_exe
+from hb_clips_assets.sample import ffmpeg_exe
 
 
 @dataclass

@@ -23,9 +23,9 @@ from hb_clips_assets.storage.index.repository import AssetRecord, ClipRecord, Me
 from hb_clips_assets.domain.segments import ClipRules, resolve_segments, resolve_shift_segments
 from hb_clips_assets.storage.store.local import LocalObjectStore
 from hb_clips_assets.domain.timecode import TimecodeError, timecode_to_frame
-from hb_clips_assets.video.cut.full import EncodeSettings
+from hb_clips_assets.video.cut.types import EncodeSettings
 from hb_clips_assets.video.probe import probe_video
-from hb_clips_assets.sample.data import VIDEO_GAMES, write_sample_data
+from hb_clips_assets.sample import VIDEO_GAMES, write_sample_data
 
 PERIOD_SECONDS = 8
 FPS = Fraction(60000, 1001)

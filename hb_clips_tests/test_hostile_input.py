@@ -37,11 +37,12 @@ from hb_clips_assets.domain.segments import ClipRules, frame_window, resolve_seg
 from hb_clips_assets.domain.timecode import TimecodeError, frame_to_timecode, timecode_to_frame
 from hb_clips_assets.video.cut.full import cut_clip
 from hb_clips_assets.video.probe import VideoError, probe_video
-from hb_clips_assets.sample.synth import ffmpeg_exe, write_marked_video
+from hb_clips_assets.sample import ffmpeg_exe, write_marked_video
 from hb_clips_assets.defs.failures import step_failure_message
 from hb_clips_assets.defs.io_managers import ParquetIOManager
 from hb_clips_assets.defs.metadata import rejection_metadata
 from hb_clips_assets.defs.partitions import game_partitions, game_period_key
+from hb_clips_assets.domain.layout import DataRoot
 from hb_clips_assets.defs.resources import ClipSettingsResource, DataRootResource, MediaIndexResource, ObjectStoreResource
 from hb_clips_tests.media_checks import decode_clip
 
@@ -194,9 +195,9 @@ BAD_GAME_IDS = ["..", "../G1", "G1/x", "/etc", "G1|G2", "G1,G2", "G1\x00", "", "
 
 @pytest.mark.parametrize("game_id", BAD_GAME_IDS, ids=repr)
 def test_bad_game_id_is_rejected_before_it_becomes_a_path(game_id, tmp_path):
-    root = DataRootResource(path=str(tmp_path))
-    for call in (lambda: validate_game_id(game_id), lambda: root.metrics_path(game_id),
-                 lambda: root.video_path(game_id, "1"), lambda: read_metrics(tmp_path / "x.csv", game_id),
+    root = DataRoot(tmp_path)
+    for call in (lambda: validate_game_id(game_id), lambda: root.metrics(game_id), lambda: root.shifts(game_id),
+                 lambda: root.video(game_id, "1"), lambda: read_metrics(tmp_path / "x.csv", game_id),
                  lambda: read_shifts(tmp_path / "x.csv", game_id)):
         with pytest.raises(ContractError) as info:
             call()

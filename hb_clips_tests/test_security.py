@@ -64,6 +64,7 @@ from hb_clips_assets.retrieval.filters import (
 )
 from hb_clips_assets.retrieval.language import apply_request
 from hb_clips_assets.defs.resources import DataRootResource
+from hb_clips_assets.domain.layout import DataRoot
 
 # --------------------------------------------------------------------------- payloads
 
@@ -298,7 +299,7 @@ def test_arrival_sensor_never_turns_hostile_file_names_into_games(sandbox):
         decision = decide_arrivals(scan, cursor, video_problem_of=lambda p: pytest.fail(f"probed {p}"))
         assert decision.requests == []
         cursor = decision.cursor
-    assert DataRootResource(path=str(root)).games() == ["G1"]  # the one valid folder, made for the period names
+    assert DataRoot(root).games() == ["G1"]  # the one valid folder, made for the period names
     assert tree(sandbox) == before  # listing never writes, never follows a name anywhere
 
 
@@ -334,9 +335,9 @@ def test_real_sensor_tick_adds_no_partition_for_hostile_names(sandbox):
 @pytest.mark.parametrize("name", PAYLOAD_IDS)
 def test_hostile_game_id_and_period_never_become_paths(name, sandbox):
     payload = PAYLOADS[name]
-    data = DataRootResource(path=str(sandbox / "data"))
-    for call in (lambda: validate_game_id(payload), lambda: data.metrics_path(payload),
-                 lambda: data.video_path(payload, "1"), lambda: data.video_path("G1", payload),
+    data = DataRoot(sandbox / "data")
+    for call in (lambda: validate_game_id(payload), lambda: data.metrics(payload), lambda: data.shifts(payload),
+                 lambda: data.video(payload, "1"), lambda: data.video("G1", payload),
                  lambda: read_metrics(sandbox / "outside" / "secret.txt", payload),
                  lambda: read_shifts(sandbox / "outside" / "secret.txt", payload)):
         with pytest.raises(ContractError, match="invalid game_id|unknown period"):
@@ -643,7 +644,7 @@ def capture_everything():
 
 
 def write_secret_run_data(root: Path) -> None:
-    from hb_clips_assets.sample.synth import write_marked_video
+    from hb_clips_assets.sample import write_marked_video
 
     write_marked_video(root / "video" / SEC_GAME / "1.mp4", 50, Fraction(25), 160, 96, audio=False, gop=25)
     write_csv(root / "schedule.csv", list(GOOD["schedule"]), [[SEC_GAME, "2026-01-05", "MTL", "CHI"],

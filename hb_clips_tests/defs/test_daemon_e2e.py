@@ -15,7 +15,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.defs.instance_config import seed_dagster_home
 from hb_clips_assets.defs.partitions import game_partitions
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.automation_support import log_tail, run_failure_messages, sigterm_raises, start_session, stop_session
 
 ROOT = Path(__file__).resolve().parents[2]

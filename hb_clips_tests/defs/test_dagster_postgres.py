@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from hb_clips_assets.storage.index.migrate import head_revision
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.servers.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

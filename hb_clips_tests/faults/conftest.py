@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.sample import write_sample_data
 
 from hb_clips_tests.faults.support import GAME, PERIOD, project_env, run_in_process, snapshot
 

@@ -14,7 +14,7 @@ import pytest
 
 from hb_clips_assets.pipeline import cutting
 from hb_clips_assets.domain.hashing import sha256_file
-from hb_clips_assets.sample.synth import write_marked_video
+from hb_clips_assets.sample import write_marked_video
 from hb_clips_assets.defs.failures import step_failure_message
 
 from hb_clips_tests.faults.support import GAME, PERIOD, check_consistent, project_env, run_in_process, snapshot

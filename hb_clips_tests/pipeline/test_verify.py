@@ -10,7 +10,7 @@ import pytest
 from hb_clips_assets.pipeline.verify import clip_stream_problem, first_frame_problem, sample_evenly
 from hb_clips_assets.video.cut.full import cut_clip
 from hb_clips_assets.video.probe import probe_video
-from hb_clips_assets.sample.synth import ffmpeg_exe
+from hb_clips_assets.sample import ffmpeg_exe
 
 
 @pytest.fixture(scope="module")

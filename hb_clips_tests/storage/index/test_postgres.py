@@ -30,7 +30,7 @@ from hb_clips_assets.domain.hashing import sha256_file
 from hb_clips_assets.storage.index import MediaIndex, PartitionWrite
 from hb_clips_assets.storage.index.migrate import PG_LOCK_CLASS_GAME, head_revision, migration_context_options
 from hb_clips_assets.storage.index.models import Base, Clip, ClipAsset, ClipTag
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.defs.assets.test_materialize import expected_events
 from hb_clips_tests.storage.index.test_repository import asset, record
 from hb_clips_tests.servers.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
