@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: install demo test ui bench clean
+.PHONY: install demo test test-fast ui bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+test-fast: install   # the inner loop: everything but the slow end-to-end and fault tests
+	$(BIN)/python -m pytest -m "not slow"
 
 ui: install
 	$(BIN)/python -m hb_clips_assets.defs.instance_config var/dagster_home
