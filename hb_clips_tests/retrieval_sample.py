@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from hb_clips_assets.domain.contract import read_metrics, read_roster, read_schedule, read_shifts
+from hb_clips_assets.domain.contract import read_metrics
+from hb_clips_assets.domain.reference import read_roster, read_schedule
+from hb_clips_assets.domain.shifts import read_shifts
 from hb_clips_assets.pipeline.cutting import JPEG, MP4, clip_id_for
 from hb_clips_assets.domain.identity import clip_object_key, source_fingerprint, thumbnail_object_key
 from hb_clips_assets.storage.index.repository import AssetRecord, ClipRecord, MediaIndex

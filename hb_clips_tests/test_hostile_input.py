@@ -22,15 +22,9 @@ import pytest
 from dagster import DagsterUnknownPartitionError, instance_for_test, materialize
 
 from hb_clips_assets.defs.assets import clip_assets
-from hb_clips_assets.domain.contract import (
-    ContractError,
-    ContractFileError,
-    read_metrics,
-    read_roster,
-    read_schedule,
-    read_shifts,
-    validate_game_id,
-)
+from hb_clips_assets.domain.contract import ContractError, ContractFileError, read_metrics, validate_game_id
+from hb_clips_assets.domain.reference import read_roster, read_schedule
+from hb_clips_assets.domain.shifts import read_shifts
 from hb_clips_assets.retrieval.export.sportscode import read_sportscode, to_sportscode_xml
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.domain.segments import ClipRules, frame_window, resolve_segments
@@ -167,7 +161,7 @@ def test_formula_and_sql_strings_are_escaped_in_markdown_metadata(tmp_path):
 
 
 def _clip_result(event_id: str, player_id: str, tags: dict[str, str]):
-    from hb_clips_assets.retrieval.filters import ClipResult
+    from hb_clips_assets.retrieval.results import ClipResult
 
     return ClipResult(
         clip_id="c1", game_id="G1", game_date=None, period="1", event_id=event_id, event_type="shot",

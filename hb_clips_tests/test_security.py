@@ -35,25 +35,11 @@ import pytest
 
 from hb_clips_assets.cli.main import main
 from hb_clips_assets.pipeline.arrivals import ArrivalCursor, decide_arrivals, scan_data_root
-from hb_clips_assets.domain.contract import (
-    MAX_FIELD_LENGTHS,
-    MAX_TAG_NAME_LENGTH,
-    METRICS_OPTIONAL,
-    METRICS_REQUIRED,
-    ROSTER_REQUIRED,
-    SCHEDULE_REQUIRED,
-    SHIFTS_REQUIRED,
-    ContractError,
-    ContractFileError,
-    read_metrics,
-    read_roster,
-    read_schedule,
-    read_shifts,
-    snake_case,
-    validate_game_id,
-)
+from hb_clips_assets.domain.contract import MAX_FIELD_LENGTHS, MAX_TAG_NAME_LENGTH, METRICS_OPTIONAL, METRICS_REQUIRED, ROSTER_REQUIRED, SCHEDULE_REQUIRED, SHIFTS_REQUIRED, ContractError, ContractFileError, read_metrics, snake_case, validate_game_id
+from hb_clips_assets.domain.reference import read_roster, read_schedule
+from hb_clips_assets.domain.shifts import read_shifts
 from hb_clips_assets.storage.index.repository import AssetRecord, ClipRecord, MediaIndex
-from hb_clips_assets.retrieval.filters import (
+from hb_clips_assets.retrieval import (
     ClipQuery,
     QueryError,
     References,

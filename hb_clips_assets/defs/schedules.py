@@ -8,7 +8,7 @@ from dagster import RunRequest, ScheduleEvaluationContext, SkipReason, schedule
 from hb_clips_assets.defs.automation_settings import automation_settings
 from hb_clips_assets.pipeline.arrivals import scan_data_root
 from hb_clips_assets.pipeline.backfill import plan_backfill, target_dates
-from hb_clips_assets.domain.contract import read_schedule
+from hb_clips_assets.domain.reference import read_schedule
 from hb_clips_assets.defs.freshness import partition_freshness, pending_partitions
 from hb_clips_assets.defs.partitions import game_partitions, game_period_key
 from hb_clips_assets.defs.resources import DataRootResource, MediaIndexResource
@@ -33,7 +33,7 @@ def build_backfill_schedule(job, name: str = BACKFILL_SCHEDULE):
     )
     def _backfill(context: ScheduleEvaluationContext, data_root: DataRootResource, media_index: MediaIndexResource):
         dates = target_dates(context.scheduled_execution_time, settings.backfill_timezone, settings.backfill_days_back)
-        schedule_path = data_root.schedule_path()
+        schedule_path = data_root.layout.schedule
         if not schedule_path.is_file():
             return SkipReason(f"no schedule.csv at {schedule_path}")
         games = read_schedule(schedule_path)  # an unreadable schedule fails the tick, naming the file and line

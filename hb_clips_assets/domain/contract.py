@@ -37,7 +37,7 @@ MAX_FIELD_LENGTHS = {"event_id": 128, "event_type": 64, "player_id": 64, "team":
 MAX_TAG_NAME_LENGTH = 64
 
 
-def _too_long(row: dict[str, str], fields) -> str | None:
+def field_too_long(row: dict[str, str], fields) -> str | None:
     for name in fields:
         limit = MAX_FIELD_LENGTHS[name]
         value = row.get(name) or ""
@@ -181,7 +181,7 @@ def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], lis
     return header, rows
 
 
-def _period_and_problem(row: dict[str, str], required: tuple[str, ...]) -> tuple[str | None, str | None]:
+def row_period_and_problem(row: dict[str, str], required: tuple[str, ...]) -> tuple[str | None, str | None]:
     """The row's period where readable, and why the row is unusable (unreadable,
     bad period, missing required fields), or None when it may go on."""
     if "__error__" in row:
@@ -215,8 +215,8 @@ def read_metrics(path: Path, game_id: str) -> MetricsFile:
         def reject(reason: str, period: str | None = None) -> None:
             rejected.append(Rejection(str(path), line, reason, period, row.get("event_id") or None))
 
-        period, problem = _period_and_problem(row, METRICS_REQUIRED)
-        problem = problem or _too_long(row, ("event_id", "event_type", "player_id", "team", "opponent", "strength"))
+        period, problem = row_period_and_problem(row, METRICS_REQUIRED)
+        problem = problem or field_too_long(row, ("event_id", "event_type", "player_id", "team", "opponent", "strength"))
         if problem:
             reject(problem, period)
             continue
@@ -254,141 +254,3 @@ def read_metrics(path: Path, game_id: str) -> MetricsFile:
             )
         )
     return MetricsFile(str(path), events, rejected)
-
-
-@dataclass(frozen=True)
-class ScheduledGame:
-    game_id: str
-    date: str
-    home: str
-    away: str
-
-    def opponent_of(self, team: str) -> str | None:
-        team = team.upper()
-        if team == self.home:
-            return self.away
-        if team == self.away:
-            return self.home
-        return None
-
-
-def read_schedule(path: Path) -> dict[str, ScheduledGame]:
-    """``schedule.csv`` by game_id. A bad row here is a file error: the schedule is small and curated."""
-    _, rows = read_csv_rows(path, SCHEDULE_REQUIRED)
-    games: dict[str, ScheduledGame] = {}
-    for line, row in rows:
-        if "__error__" in row:
-            raise ContractFileError(path, row["__error__"], line)
-        if not re.match(r"^\d{4}-\d{2}-\d{2}$", row["date"]):
-            raise ContractFileError(path, f"date {row['date']!r} is not YYYY-MM-DD", line)
-        try:
-            game_id = validate_game_id(row["game_id"])
-        except ContractError as exc:
-            raise ContractFileError(path, str(exc), line) from None
-        games[game_id] = ScheduledGame(game_id, row["date"], row["home"].upper(), row["away"].upper())
-    return games
-
-
-@dataclass(frozen=True)
-class RosterPlayer:
-    player_id: str
-    name: str
-    team: str
-    position: str
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The full name first, then the aliases."""
-        return (self.name, *self.aliases)
-
-
-def read_roster(path: Path) -> dict[str, RosterPlayer]:
-    """``roster.csv`` by player_id (``aliases`` optional, ``|``-separated).
-
-    Like the schedule, the roster is small and curated: a bad row is a file error.
-    """
-    _, rows = read_csv_rows(path, ROSTER_REQUIRED)
-    players: dict[str, RosterPlayer] = {}
-    for line, row in rows:
-        if "__error__" in row:
-            raise ContractFileError(path, row["__error__"], line)
-        empty = [c for c in ROSTER_REQUIRED if not row.get(c)]
-        if empty:
-            raise ContractFileError(path, f"missing required field(s) {', '.join(empty)}", line)
-        too_long = _too_long(row, ("player_id", "team"))
-        if too_long:
-            raise ContractFileError(path, too_long, line)
-        player_id = row["player_id"]
-        if player_id in players:
-            raise ContractFileError(path, f"duplicate player_id {player_id!r}", line)
-        aliases = tuple(a.strip() for a in (row.get("aliases") or "").split("|") if a.strip())
-        players[player_id] = RosterPlayer(player_id, row["name"], row["team"].upper(), row["position"].upper(), aliases)
-    return players
-
-
-@dataclass(frozen=True)
-class ShiftRow:
-    """One row of ``shifts/<game_id>.csv``: a player on the ice from ``start`` to ``end``."""
-
-    player_id: str
-    period: str
-    start: Timecode
-    end: Timecode
-    line: int
-
-
-@dataclass
-class ShiftsFile:
-    path: str
-    shifts: list[ShiftRow]
-    rejected: list[Rejection]
-
-    def for_period(self, period: str) -> "ShiftsFile":
-        """Shifts and rejections of one period; rows whose period is unreadable go with every period."""
-        return ShiftsFile(
-            self.path,
-            [s for s in self.shifts if s.period == period],
-            [r for r in self.rejected if r.period in (period, None)],
-        )
-
-
-def read_shifts(path: Path, game_id: str) -> ShiftsFile:
-    """Read ``shifts/<game_id>.csv``: valid shifts and rejected rows (file, line, reason).
-
-    Only what can be checked without the video is checked here (required
-    fields, period, timecode syntax, the same shift twice); whether the
-    timecodes exist in the period video, and end after they start, is
-    :func:`~hb_clips_assets.domain.segments.resolve_shift_segments`' job.
-    """
-    validate_game_id(game_id)
-    _, rows = read_csv_rows(path, SHIFTS_REQUIRED)
-    shifts: list[ShiftRow] = []
-    rejected: list[Rejection] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    for line, row in rows:
-        def reject(reason: str, period: str | None = None) -> None:
-            rejected.append(Rejection(str(path), line, reason, period))
-
-        period, problem = _period_and_problem(row, SHIFTS_REQUIRED)
-        problem = problem or _too_long(row, ("player_id",))
-        if problem:
-            reject(problem, period)
-            continue
-        try:
-            start = parse_timecode(row["start_timecode"])
-            end = parse_timecode(row["end_timecode"])
-        except TimecodeError as exc:
-            reject(str(exc), period)
-            continue
-        key = (row["player_id"], period, str(start))
-        if key in seen:
-            reject(
-                f"duplicate shift of player {row['player_id']!r} in period {period} starting at {start} "
-                f"(first on line {seen[key]})",
-                period,
-            )
-            continue
-        seen[key] = line
-        shifts.append(ShiftRow(row["player_id"], period, start, end, line))
-    return ShiftsFile(str(path), shifts, rejected)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from hb_clips_assets.domain.contract import MetricEvent, Rejection, ShiftRow
+from hb_clips_assets.domain.contract import MetricEvent, Rejection
+from hb_clips_assets.domain.shifts import ShiftRow
 from hb_clips_assets.domain.timecode import TimecodeError, frame_to_seconds, timecode_to_frame
 
 DEFAULT_PRE_S = 5.0

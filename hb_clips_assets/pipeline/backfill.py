@@ -14,7 +14,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from hb_clips_assets.pipeline.arrivals import FileStat, Scan, input_key, mp4_structure_problem, ready_partitions
-from hb_clips_assets.domain.contract import ScheduledGame
+from hb_clips_assets.domain.reference import ScheduledGame
 
 
 def target_dates(scheduled: datetime | None, timezone: str, days_back: int) -> list[str]:

@@ -5,16 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from hb_clips_assets.domain.contract import (
-    ContractError,
-    ContractFileError,
-    MetricsFile,
-    Rejection,
-    normalize_period,
-    read_metrics,
-    read_schedule,
-    validate_game_id,
-)
+from hb_clips_assets.domain.contract import ContractError, ContractFileError, MetricsFile, Rejection, normalize_period, read_metrics, validate_game_id
+from hb_clips_assets.domain.reference import read_schedule
 from hb_clips_assets.domain.timecode import Timecode
 
 GAME = "20031"

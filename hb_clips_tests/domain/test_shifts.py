@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hb_clips_assets.domain.contract import ContractFileError, read_roster, read_shifts
+from hb_clips_assets.domain.contract import ContractFileError
+from hb_clips_assets.domain.reference import read_roster
+from hb_clips_assets.domain.shifts import read_shifts
 from hb_clips_assets.domain.segments import resolve_shift_segments, shift_event_id
 
 NTSC60 = Fraction(60000, 1001)

@@ -18,7 +18,7 @@ from hb_clips_assets.pipeline.arrivals import (
     video_problem,
 )
 from hb_clips_assets.pipeline.backfill import plan_backfill, target_dates
-from hb_clips_assets.domain.contract import ScheduledGame
+from hb_clips_assets.domain.reference import ScheduledGame
 from hb_clips_tests.automation_support import place, write_metrics
 
 
