@@ -1,29 +1,25 @@
 """What the read side (``hb-clips find``, the REST API) opens: the media index,
-schedule and roster, and the object store for URLs - from the same settings
-(environment variables, defaults in :data:`hb_clips_assets.defs.resources.DEFAULTS`)
-the pipeline uses. Reading never migrates or writes the index.
+schedule and roster, and the object store for URLs - from the same ``HB_*``
+settings (:mod:`hb_clips_assets.settings`) the pipeline uses, without loading
+Dagster. Reading never migrates or writes the index.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 
+from hb_clips_assets.retrieval import References
+from hb_clips_assets.settings import value
 from hb_clips_assets.storage.index.db import create_media_engine, redact_url, redact_url_in
 from hb_clips_assets.storage.index.models import SCHEMA
-from hb_clips_assets.retrieval.filters import References
-from hb_clips_assets.defs.resources import DEFAULTS
+from hb_clips_assets.storage.store.configured import store_from_settings
 
 
 class RetrievalError(RuntimeError):
     """The index, the data root or the store cannot be opened for reading."""
-
-
-def setting(name: str) -> str:
-    return os.environ.get(name) or DEFAULTS[name]
 
 
 @dataclass
@@ -39,25 +35,9 @@ class Retrieval:
         self.engine.dispose()
 
 
-def open_store_from_settings(url: str):
-    """The object store of ``url`` with the GCS and signing settings of the environment."""
-    from hb_clips_assets.defs.resources import ObjectStoreResource
-
-    resource = ObjectStoreResource(
-        url=url,
-        gcs_endpoint=setting("HB_GCS_ENDPOINT"),
-        gcs_project=setting("HB_GCS_PROJECT"),
-        signing_key_file=setting("HB_SIGNING_KEY_FILE"),
-        signing_key_json=setting("HB_SIGNING_KEY_JSON"),
-        signed_url_expiry_s=int(setting("HB_SIGNED_URL_EXPIRY_S")),
-        cdn_host=setting("HB_CDN_HOST"),
-    )
-    return resource.get_store()
-
-
 def open_retrieval(data_root: str | None = None, db_url: str | None = None, store_url: str | None = None) -> Retrieval:
-    root = Path(data_root or setting("HB_DATA_ROOT")).resolve()
-    url = db_url or setting("HB_MEDIA_DB_URL")
+    root = Path(data_root or value("HB_DATA_ROOT")).resolve()
+    url = db_url or value("HB_MEDIA_DB_URL")
     try:
         shown = make_url(url).render_as_string(hide_password=True)
         engine = create_media_engine(url)
@@ -78,11 +58,11 @@ def open_retrieval(data_root: str | None = None, db_url: str | None = None, stor
     except Exception as exc:  # noqa: BLE001 - a broken schedule.csv or roster.csv names itself
         engine.dispose()
         raise RetrievalError(str(exc)) from None
-    store = None
-    store_url = store_url or setting("HB_STORE_URL")
+    store_url = store_url or value("HB_STORE_URL")
     try:
-        store = open_store_from_settings(store_url)
+        store = store_from_settings(store_url)
+        expires_s = value("HB_SIGNED_URL_EXPIRY_S")  # the lifetime of the store's signed URLs
     except Exception as exc:  # noqa: BLE001
         engine.dispose()
         raise RetrievalError(f"cannot open the object store {store_url!r}: {exc}") from None
-    return Retrieval(engine, refs, store, root, shown, int(setting("HB_SIGNED_URL_EXPIRY_S")))
+    return Retrieval(engine, refs, store, root, shown, expires_s)

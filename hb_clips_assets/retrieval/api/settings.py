@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hb_clips_assets.retrieval.teams import normalize_team
-from hb_clips_assets.retrieval.service import setting
+from hb_clips_assets.settings import raw, value
 
 ROLES = ("admin", "coach", "analyst", "viewer", "player")
 MIN_KEY_LENGTH = 16
@@ -103,16 +102,16 @@ class ApiSettings:
     @classmethod
     def from_env(cls, **overrides) -> "ApiSettings":
         keys: dict[str, ApiKey] = {}
-        if os.environ.get("HB_API_KEYS_FILE"):
-            keys.update(read_keys_file(Path(os.environ["HB_API_KEYS_FILE"])))
-        if os.environ.get("HB_API_KEYS"):
-            keys.update(parse_keys_env(os.environ["HB_API_KEYS"]))
-        secret = os.environ.get("HB_API_MEDIA_SECRET")
+        if raw("HB_API_KEYS_FILE"):
+            keys.update(read_keys_file(Path(raw("HB_API_KEYS_FILE"))))
+        if raw("HB_API_KEYS"):  # after the file: a key in both gets the variable's grant
+            keys.update(parse_keys_env(raw("HB_API_KEYS")))
+        secret = raw("HB_API_MEDIA_SECRET")
         return cls(
             keys=keys,
             media_secret=secret.encode() if secret else secrets.token_bytes(32),
-            media_url_expiry_s=int(os.environ.get("HB_API_MEDIA_URL_EXPIRY_S") or setting("HB_SIGNED_URL_EXPIRY_S")),
-            user_player=os.environ.get("HB_USER_PLAYER_ID") or None,
+            media_url_expiry_s=int(raw("HB_API_MEDIA_URL_EXPIRY_S") or value("HB_SIGNED_URL_EXPIRY_S")),
+            user_player=raw("HB_USER_PLAYER_ID") or None,
             **{k: v for k, v in overrides.items() if v is not None},
         )
 

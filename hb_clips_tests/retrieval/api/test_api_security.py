@@ -50,14 +50,22 @@ KNOWN = {
 FILTER_FIELD = {"player": "players", "outcome": "outcomes", "strength": "strengths"}
 
 
+def api_routes(app) -> list[tuple[str, object]]:
+    """(path, dependant) of every API route, those of included routers too: newer FastAPI keeps an
+    included router as one lazy entry of ``app.routes``, and ``iter_route_contexts`` opens it."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: the routers' APIRoutes are copied into app.routes
+        return [(r.path_format, r.dependant) for r in app.routes if isinstance(r, APIRoute)]
+    return [(rc.path_format, rc.dependant) for rc in iter_route_contexts(app.routes)
+            if isinstance(rc.original_route, APIRoute)]
+
+
 def parameters(app) -> dict[str, dict[str, str]]:
     """route path -> {parameter name (alias): where it goes (query, path, header)}."""
     out: dict[str, dict[str, str]] = {}
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        params = out.setdefault(route.path_format, {})
-        dependant = route.dependant
+    for path, dependant in api_routes(app):
+        params = out.setdefault(path, {})
         flat = get_flat_params(dependant)
         for field in flat:
             where = type(field.field_info).__name__.lower()  # Query, Path, Header

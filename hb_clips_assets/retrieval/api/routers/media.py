@@ -1,0 +1,103 @@
+"""Objects of a local-folder store over HTTP (Range, ETag, Cache-Control), behind a
+signed URL or an API key; see :mod:`hb_clips_assets.retrieval.api.media`.
+
+A GCS store hands out its own signed URLs, so this route serves nothing then.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
+from fastapi.responses import Response, StreamingResponse
+
+from hb_clips_assets.retrieval import asset_by_key, clip_visible
+from hb_clips_assets.retrieval.api import media
+from hb_clips_assets.retrieval.api.dependencies import (
+    API,
+    api_key_header,
+    api_settings,
+    local_store,
+    only,
+    references,
+    retrieval,
+)
+from hb_clips_assets.retrieval.api.schemas import ErrorOut
+from hb_clips_assets.retrieval.api.settings import ApiSettings
+from hb_clips_assets.retrieval.service import Retrieval
+from hb_clips_assets.storage.store.base import StoreError, validate_key
+from hb_clips_assets.storage.store.local import LocalObjectStore
+
+router = APIRouter(prefix=API)
+
+_ROUTE = dict(
+    tags=["media"],
+    responses={200: {"content": {"video/mp4": {}, "image/jpeg": {}}, "description": "the object"},
+               206: {"description": "the requested byte range"}, 304: {"description": "not modified"},
+               401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 416: {"description": "range not satisfiable"},
+               422: {"model": ErrorOut, "description": "unknown or malformed parameters"}},
+    response_class=Response,
+    dependencies=[only("exp", "sig")],
+)
+
+
+@router.get("/media/{object_key:path}", operation_id="get_media", **_ROUTE,
+            summary="a clip's MP4 or thumbnail from the local store (Range, ETag)")
+@router.head("/media/{object_key:path}", operation_id="head_media", **_ROUTE,
+             summary="the headers of a local-store object")
+def media_object(
+    request: Request,
+    object_key: str,
+    exp: str | None = Query(None, max_length=20, description="expiry of a signed URL (unix time)"),
+    sig: str | None = Query(None, max_length=100, description="signature of a signed URL"),
+    key: str | None = Security(api_key_header),
+    settings: ApiSettings = Depends(api_settings),
+    handle: Retrieval = Depends(retrieval),
+    store: LocalObjectStore | None = Depends(local_store),
+):
+    if store is None:
+        raise HTTPException(404, "this API serves no media: the store hands out its own URLs")
+    try:
+        validate_key(object_key)  # no traversal, no absolute path: only keys the store could have written
+    except StoreError:
+        raise HTTPException(404, "no such object") from None
+    found = asset_by_key(handle.engine, object_key)
+    if found is None:
+        raise HTTPException(404, "no such object")
+    asset, clip = found
+    if not media.check_signature(settings.media_secret, object_key, exp, sig):
+        grant = settings.lookup(key)
+        if grant is None:
+            raise HTTPException(401, "a valid API key or a signed URL is needed",
+                                headers={"WWW-Authenticate": "ApiKey"})
+        # read here, not as a dependency: a signed URL is served without the schedule and roster
+        if not clip_visible(clip, grant.visible_teams, references(request)):
+            raise HTTPException(404, "no such object")
+    return _send(request, store, object_key, asset)
+
+
+def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dict) -> Response:
+    """The object, its headers only (HEAD), a range of it, or 304/416."""
+    path = store.path_of(object_key)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise HTTPException(404, "the object is missing from the store") from None
+    etag = media.etag_of(asset["sha256"])
+    headers = {"ETag": etag, "Cache-Control": media.CACHE_CONTROL, "Accept-Ranges": "bytes"}
+    if media.etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    wanted = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    if wanted and if_range and not media.etag_matches(if_range, etag):
+        wanted = None  # the client's copy is another version: send it all
+    try:
+        byte_range = media.parse_range(wanted, size)
+    except media.RangeNotSatisfiable:
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    start, length, status = 0, size, 200
+    if byte_range is not None:
+        start, length, status = byte_range.start, byte_range.length, 206
+        headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=asset["content_type"])
+    return StreamingResponse(media.read_file(path, start, length), status_code=status, headers=headers,
+                             media_type=asset["content_type"])
