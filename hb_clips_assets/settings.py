@@ -101,12 +101,19 @@ _ALL = (
     Setting("HB_CELERY_BACKEND", "rpc://", "Celery result backend"),
     Setting("HB_CELERY_QUEUE", "hb-clips", "Celery queue the steps go to"),
     # the read side
-    Setting("HB_API_KEYS", "", "API keys: key:role[:team[:player]], comma separated", secret=True),
-    Setting("HB_API_KEYS_FILE", "", "file of API keys, one per line"),
+    Setting("HB_API_KEYS", "", "API keys: KEY=ROLE[:TEAM[:PLAYER]], separated by ;", secret=True),
+    Setting("HB_API_KEYS_FILE", "", "JSON file of API keys: {\"KEY\": {\"role\": ..., \"team\": ..., \"player\": ...}}"),
     Setting("HB_API_MEDIA_SECRET", "", "secret that signs the API's media links (empty: a new one per start)",
             secret=True),
     Setting("HB_API_MEDIA_URL_EXPIRY_S", "", "lifetime of the API's media links (empty: HB_SIGNED_URL_EXPIRY_S)"),
     Setting("HB_USER_PLAYER_ID", "", "the player 'my' means in a request"),
+    # Dagster's own storage in production: read by deploy/dagster_home/dagster.yaml (Dagster's env: syntax),
+    # not by this package; listed so every HB_* name has one home.
+    Setting("HB_DAGSTER_PG_HOST", "", "PostgreSQL host of Dagster's run, event and schedule storage"),
+    Setting("HB_DAGSTER_PG_PORT", "5432", "its port", _int(1)),
+    Setting("HB_DAGSTER_PG_USER", "", "its user"),
+    Setting("HB_DAGSTER_PG_PASSWORD", "", "its password (may be empty but must be set)", secret=True),
+    Setting("HB_DAGSTER_PG_DB", "", "its database"),
 )
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}
 

@@ -17,8 +17,9 @@ from hb_clips_assets.domain.segments import DEFAULT_POST_S, DEFAULT_PRE_S, ClipR
 from hb_clips_assets.settings import or_setting, value
 from hb_clips_assets.storage.index.db import redact_url
 from hb_clips_assets.storage.index.repository import MediaIndex
-from hb_clips_assets.storage.store import ObjectStore, open_store
-from hb_clips_assets.video.cut.full import EncodeSettings
+from hb_clips_assets.storage.store import ObjectStore
+from hb_clips_assets.storage.store.configured import store_from_settings
+from hb_clips_assets.video.cut import EncodeSettings
 
 
 class DataRootResource(ConfigurableResource):
@@ -63,36 +64,22 @@ class ObjectStoreResource(ConfigurableResource):
     def __str__(self) -> str:
         return repr(self)
 
-    def _gcs_client(self):
-        endpoint = or_setting(self.gcs_endpoint, "HB_GCS_ENDPOINT")
-        project = or_setting(self.gcs_project, "HB_GCS_PROJECT") or None
-        if endpoint:
-            # GCSResource only takes a project and builds `storage.Client(project=...)`
-            # with Application Default Credentials: it has no endpoint nor
-            # credentials option, so the emulator client is built here.
-            from hb_clips_assets.storage.store.gcs import gcs_client
-
-            return gcs_client(endpoint, project)
-        from dagster_gcp import GCSResource
-
-        return GCSResource(project=project).get_client()
-
     def get_store(self) -> ObjectStore:
         if self._store is None:
-            url = or_setting(self.url, "HB_STORE_URL")
-            if url.startswith("gs://"):
-                from hb_clips_assets.storage.store.signing import UrlSigner, check_expiry
+            # Empty fields fall back to their settings (None = "not given" for store_from_settings).
+            url = self.url or None
+            client = None
+            endpoint = or_setting(self.gcs_endpoint, "HB_GCS_ENDPOINT")
+            if (url or value("HB_STORE_URL")).startswith("gs://") and not endpoint:
+                # Real GCS: the client comes from dagster-gcp's GCSResource (Application Default Credentials).
+                from dagster_gcp import GCSResource
 
-                expiry_s = self.signed_url_expiry_s or value("HB_SIGNED_URL_EXPIRY_S")
-                check_expiry(expiry_s)  # a bad setting fails at start, key or not
-                signer = UrlSigner.from_settings(
-                    or_setting(self.signing_key_file, "HB_SIGNING_KEY_FILE"),
-                    or_setting(self.signing_key_json, "HB_SIGNING_KEY_JSON"),
-                    expiry_s=expiry_s, cdn_host=or_setting(self.cdn_host, "HB_CDN_HOST") or None,
-                )
-                self._store = open_store(url, client=self._gcs_client(), signer=signer)
-            else:
-                self._store = open_store(url)
+                client = GCSResource(project=or_setting(self.gcs_project, "HB_GCS_PROJECT") or None).get_client()
+            self._store = store_from_settings(
+                url, client=client, gcs_endpoint=self.gcs_endpoint or None, gcs_project=self.gcs_project or None,
+                signing_key_file=self.signing_key_file or None, signing_key_json=self.signing_key_json or None,
+                signed_url_expiry_s=self.signed_url_expiry_s or None, cdn_host=self.cdn_host or None,
+            )
         return self._store
 
 

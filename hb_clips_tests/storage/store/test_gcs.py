@@ -418,7 +418,9 @@ def test_object_store_resource_from_environment(fake_gcs, gcs_bucket, payload, s
         assert isinstance(store, GcsObjectStore)
         obj = store.put_file(KEY, payload, "video/mp4")
         url = store.signed_url(KEY)
-        shown = repr(resource) + str(resource) + repr(store)
+        # the key given as config (not only through the environment) is redacted in the resource's repr
+        given = type(resource)(signing_key_json=sa_key.json_text)
+        shown = repr(resource) + str(resource) + repr(store) + repr(given) + str(given)
     assert obj.uri == f"gs://{gcs_bucket}/{PREFIX}/{KEY}"
     assert fake_gcs.client().bucket(gcs_bucket).get_blob(f"{PREFIX}/{KEY}").size == obj.bytes
     ok = verify_v4_signed_url(url, sa_key.public_pem)
