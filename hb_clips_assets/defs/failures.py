@@ -7,7 +7,7 @@ from dagster import Backoff, Failure, Jitter, RetryPolicy
 
 from hb_clips_assets.domain.contract import ContractError
 from hb_clips_assets.storage.store import StoreError
-from hb_clips_assets.video.cut.full import CutError
+from hb_clips_assets.video.cut import CutError
 from hb_clips_assets.video.probe import VideoError
 
 # Transient trouble (a locked or restarting database, a storage hiccup, a clip

@@ -1,12 +1,13 @@
-"""Frame accuracy of both cutters (the full re-encode, cut.cut_clip, and the smart cut,
-smartcut.smart_cut_clip, the pipeline's default), read back from the decoded frames' marks."""
+"""Frame accuracy of both cutters (the full re-encode, cut.full.cut_clip, and the smart cut,
+cut.smart.smart_cut_clip, the pipeline's default), read back from the decoded frames' marks."""
 from __future__ import annotations
 
 from fractions import Fraction
 
 import pytest
 
-from hb_clips_assets.video.cut.full import CutError, EncodeSettings, cut_clip
+from hb_clips_assets.video.cut.full import cut_clip
+from hb_clips_assets.video.cut.types import CutError, EncodeSettings
 from hb_clips_assets.video.probe import probe_video
 from hb_clips_assets.video.cut.smart import smart_cut_clip
 from hb_clips_tests.media_checks import decode_clip, ffmpeg_decode_errors, jpeg_mark, top_level_atoms

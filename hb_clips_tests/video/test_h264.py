@@ -9,7 +9,7 @@ import av
 import pytest
 
 from hb_clips_assets.video import h264
-from hb_clips_assets.sample.synth import ffmpeg_exe, write_marked_video
+from hb_clips_assets.sample import ffmpeg_exe, write_marked_video
 
 
 def _ffmpeg_sps_fields(path) -> dict[str, int]:
@@ -24,7 +24,7 @@ def _ffmpeg_sps_fields(path) -> dict[str, int]:
 
 @pytest.mark.parametrize("bframes,extra", [(0, ""), (1, ""), (3, ""), (3, "ref=6"), (2, "b-pyramid=none")])
 def test_picture_buffer_matches_ffmpegs_parser(tmp_path, bframes, extra):
-    import hb_clips_assets.sample.synth as synth
+    import hb_clips_assets.sample.video as synth
 
     path = tmp_path / "v.mp4"
     if extra:  # x264 options the synthetic writer does not expose: re-encode its output

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from hb_clips_assets.video.mp4meta import IDENTITY, copy_video_matrix, video_matrix
-from hb_clips_assets.sample.synth import ffmpeg_exe, write_marked_video
+from hb_clips_assets.sample import ffmpeg_exe, write_marked_video
 
 
 def _rotated(src, out, degrees):

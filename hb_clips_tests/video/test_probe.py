@@ -3,7 +3,7 @@ from fractions import Fraction
 import pytest
 
 from hb_clips_assets.video.probe import VideoError, probe_video
-from hb_clips_assets.sample.synth import write_marked_video
+from hb_clips_assets.sample import write_marked_video
 
 
 def test_probe_reads_exact_rate_frames_keyframes_audio(src_5994):

@@ -10,11 +10,11 @@ import av
 import numpy as np
 import pytest
 
-from hb_clips_assets.video.cut.full import CutError
+from hb_clips_assets.video.cut.types import CutError
 from hb_clips_assets.video.framemark import read_frame_mark
 from hb_clips_assets.video.probe import probe_video
 from hb_clips_assets.video.cut.smart import smart_cut_clip
-from hb_clips_assets.sample.synth import ffmpeg_exe, write_marked_video
+from hb_clips_assets.sample import ffmpeg_exe, write_marked_video
 from hb_clips_tests.media_checks import decode_clip, ffmpeg_decode_errors, jpeg_mark, top_level_atoms
 
 
@@ -202,9 +202,9 @@ def test_bad_ranges_are_refused_and_leave_no_file(src_5994, tmp_path, start, end
 
 def test_a_broken_splice_is_caught_and_falls_back(src_5994, tmp_path, monkeypatch):
     """Verification decodes the joins: two swapped tail pictures make it use the full re-encode."""
-    from hb_clips_assets.video.cut import smart as smartcut
+    from hb_clips_assets.video.cut.smart.cutter import SmartCut
 
-    mux = smartcut._SmartCut._mux
+    mux = SmartCut._mux
 
     def broken_mux(self, out, vin, avcc, order, audio):
         order = list(order)
@@ -212,7 +212,7 @@ def test_a_broken_splice_is_caught_and_falls_back(src_5994, tmp_path, monkeypatc
         order[-2], order[-1] = (b, ia, ka), (a, ib, kb)
         return mux(self, out, vin, avcc, order, audio)
 
-    monkeypatch.setattr(smartcut._SmartCut, "_mux", broken_mux)
+    monkeypatch.setattr(SmartCut, "_mux", broken_mux)
     source = probe_video(src_5994)
     result = smart_cut_clip(source, 100, 299, 150, tmp_path)  # 20 head, 178 copied, 1 tail
     assert result.path == "full" and "verify" in result.reason
@@ -232,9 +232,9 @@ def test_verify_modes(src_short_gop, tmp_path, verify):
 
 
 def _gop(first: int, decode_order: list[int], idr_at: set[int]):
-    from hb_clips_assets.video.cut.smart import _Pkt
+    from hb_clips_assets.video.cut.smart.packets import SourcePacket
 
-    return [_Pkt(b"", first + i, first + i in idr_at, True) for i in decode_order]
+    return [SourcePacket(b"", first + i, first + i in idr_at, True) for i in decode_order]
 
 
 @pytest.mark.parametrize(
@@ -249,11 +249,12 @@ def _gop(first: int, decode_order: list[int], idr_at: set[int]):
     ],
 )
 def test_plan_body_takes_the_longest_whole_run(start, end, expected):
-    from hb_clips_assets.video.cut.smart import _Fallback, plan_body
+    from hb_clips_assets.video.cut.smart.packets import Fallback
+    from hb_clips_assets.video.cut.smart.plan import plan_body
 
     pkts = _gop(0, [0, 4, 2, 1, 3, 8, 6, 5, 7, 12, 10, 9, 11], {0})
     if expected is None:
-        with pytest.raises(_Fallback, match="no IDR"):
+        with pytest.raises(Fallback, match="no IDR"):
             plan_body(pkts, start, end)
     else:
         plan = plan_body(pkts, start, end)
@@ -262,16 +263,16 @@ def test_plan_body_takes_the_longest_whole_run(start, end, expected):
 
 
 def test_plan_body_runs_across_an_idr_and_stops_at_a_leading_picture():
-    from hb_clips_assets.video.cut.smart import plan_body
+    from hb_clips_assets.video.cut.smart.plan import plan_body
 
     # IDR 0, then an open-GOP I at 4 whose leading pictures 2, 3 (display before it) come after it.
     pkts = _gop(0, [0, 1, 4, 2, 3, 5, 6], {0})
     assert (plan_body(pkts, 0, 7).k, plan_body(pkts, 0, 7).x) == (0, 7)
     assert plan_body(pkts, 0, 4).x == 2  # 4 is cut, so its leading pictures cannot be copied
     # A clip starting after the IDR: the open-GOP I at 4 is not a start.
-    from hb_clips_assets.video.cut.smart import _Fallback
+    from hb_clips_assets.video.cut.smart.packets import Fallback
 
-    with pytest.raises(_Fallback):
+    with pytest.raises(Fallback):
         plan_body(pkts, 1, 7)
 
 

@@ -9,53 +9,15 @@ its display index by its timestamp, so the first frame written is exactly
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
-from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 
+from hb_clips_assets.video.cut.selection import AudioTrim, encoder_frame, frame_index, save_thumbnail
+from hb_clips_assets.video.cut.types import CutError, CutResult, EncodeSettings, check_cut_range, new_output_paths
 from hb_clips_assets.video.mp4meta import copy_video_matrix
-from hb_clips_assets.video.probe import VideoError, VideoInfo
-
-
-@dataclass(frozen=True)
-class EncodeSettings:
-    """Everything about encoding that changes the output bytes (part of the clip id)."""
-
-    video_codec: str = "libx264"
-    preset: str = "ultrafast"
-    crf: int = 20
-    pix_fmt: str = "yuv420p"
-    audio_codec: str = "aac"
-    audio_bitrate: int = 128_000
-    aac_coder: str = "fast"  # FFmpeg's default "twoloop" costs about 0.25 s per 8 s clip, a fifth of the cut
-    thumbnail_quality: int = 85
-    # "smart": copy the source's packets between re-encoded head and tail where the
-    # source allows (smartcut.py), else a full re-encode; "full": always re-encode.
-    cutter: str = "smart"
-    version: int = 1  # bump when the cutter's output changes for the same settings
-
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class CutResult:
-    mp4_path: Path
-    thumbnail_path: Path
-    frames: int
-    audio_samples: int
-    audio_sample_rate: int | None
-
-
-class CutError(RuntimeError):
-    pass
+from hb_clips_assets.video.probe import VideoInfo
 
 
 def cut_clip(
@@ -70,18 +32,9 @@ def cut_clip(
     and the ``event_frame`` to a JPEG beside it. Both files get unique temporary
     names; the caller moves them into the store.
     """
-    if not 0 <= start_frame < end_frame <= source.frame_count:
-        raise CutError(
-            f"{source.path}: frame range [{start_frame}, {end_frame}) is outside the video's 0..{source.frame_count}"
-        )
-    if not start_frame <= event_frame < end_frame:
-        raise CutError(f"{source.path}: event frame {event_frame} is outside [{start_frame}, {end_frame})")
+    check_cut_range(source, start_frame, end_frame, event_frame)
     out_dir.mkdir(parents=True, exist_ok=True)
-    fd, mp4_name = tempfile.mkstemp(prefix=".cut-", suffix=".mp4", dir=out_dir)
-    os.close(fd)
-    fd, jpg_name = tempfile.mkstemp(prefix=".thumb-", suffix=".jpg", dir=out_dir)
-    os.close(fd)
-    mp4_path, jpg_path = Path(mp4_name), Path(jpg_name)
+    mp4_path, jpg_path = new_output_paths(out_dir)
     try:
         frames, samples = _encode(source, start_frame, end_frame, event_frame, mp4_path, jpg_path, settings)
         copy_video_matrix(source.path, mp4_path)  # a rotated feed's clip plays the same way up
@@ -114,7 +67,7 @@ def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[in
             aout.bit_rate = settings.audio_bitrate
             aout.codec_context.options = {"aac_coder": settings.aac_coder}
             audio_samples_wanted = round((end - start) / Fraction(source.fps) * rate)
-            audio = _AudioTrim(t0, audio_samples_wanted, rate, ain.codec_context.layout.name)
+            audio = AudioTrim(t0, audio_samples_wanted, rate, ain.codec_context.layout.name)
 
         # Seek to the keyframe at or before the start, by its presentation time.
         key = source.keyframe_at_or_before(start)
@@ -166,7 +119,7 @@ class _VideoSelector:
         return self.written >= self.end - self.start
 
     def take(self, frame: av.VideoFrame) -> None:
-        index = self.source.frame_index_of_pts(frame.pts if frame.pts is not None else frame.dts)
+        index = frame_index(self.source, frame)
         if self.first_seen is None:
             self.first_seen = index
         if not self.start <= index < self.end:
@@ -177,13 +130,9 @@ class _VideoSelector:
                 "(missing or duplicated frame)"
             )
         if index == self.event:
-            frame.to_image().save(self.jpg_path, format="JPEG", quality=self.settings.thumbnail_quality)
+            save_thumbnail(frame, self.jpg_path, self.settings.thumbnail_quality)
             self.thumbnail_done = True
-        if frame.format.name != self.settings.pix_fmt:
-            frame = frame.reformat(format=self.settings.pix_fmt)
-        frame.pts = self.written
-        frame.time_base = self.time_base
-        frame.pict_type = av.video.frame.PictureType.NONE  # the encoder places its own keyframes
+        frame = encoder_frame(frame, self.written, self.time_base, self.settings.pix_fmt)
         for pkt in self.vout.encode(frame):
             self.out.mux(pkt)
         self.written += 1
@@ -198,54 +147,4 @@ class _VideoSelector:
             raise CutError(f"{path}: event frame {self.event} was not decoded")
 
 
-class _AudioTrim:
-    """Collect decoded audio and hand out exactly the samples of the clip's time span."""
-
-    def __init__(self, t0: Fraction, samples: int, rate: int, layout: str):
-        self.t0, self.samples, self.rate, self.layout = t0, samples, rate, layout
-        self.chunks: list[np.ndarray] = []
-        self.have = 0
-        self.start_offset: int | None = None  # clip start, in samples from the first kept chunk
-
-    @property
-    def complete(self) -> bool:
-        return self.start_offset is not None and self.have - self.start_offset >= self.samples
-
-    def feed(self, frame: av.AudioFrame) -> None:
-        if self.complete or frame.pts is None:
-            return
-        data = frame.to_ndarray()
-        if frame.format.is_packed:
-            data = data.reshape(-1, len(frame.layout.channels)).T
-        data = data.astype(np.float32, copy=False)
-        if frame.format.name.startswith("s16"):
-            data = data / 32768.0
-        frame_t = frame.pts * frame.time_base
-        if self.start_offset is None:
-            offset = round((self.t0 - frame_t) * self.rate)
-            if offset < 0:  # audio starts after the clip start: pad with silence
-                data = np.concatenate([np.zeros((data.shape[0], -offset), np.float32), data], axis=1)
-                offset = 0
-            if offset >= data.shape[1]:
-                return  # whole frame before the clip
-            self.start_offset = offset
-        self.chunks.append(data)
-        self.have += data.shape[1]
-
-    def frames(self):
-        if self.start_offset is None:
-            return
-        data = np.concatenate(self.chunks, axis=1)[:, self.start_offset : self.start_offset + self.samples]
-        if data.shape[1] < self.samples:  # source audio ended early: pad with silence
-            data = np.pad(data, ((0, 0), (0, self.samples - data.shape[1])))
-        data = np.ascontiguousarray(data)
-        for pos in range(0, self.samples, 1024):
-            chunk = np.ascontiguousarray(data[:, pos : pos + 1024])
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=self.layout)
-            frame.sample_rate = self.rate
-            frame.pts = pos
-            frame.time_base = Fraction(1, self.rate)
-            yield frame
-
-
-__all__ = ["EncodeSettings", "CutResult", "CutError", "VideoError", "cut_clip"]
+__all__ = ["cut_clip"]

@@ -1,0 +1,130 @@
+"""The smart cut's entry point and the order of its stages (see the package
+docstring for why it is correct): plan the body, re-encode the head and the
+tail, take the audio, write the MP4, read it back; on any doubt, the full
+re-encode (:func:`hb_clips_assets.video.cut.full.cut_clip`) instead.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import av
+
+from hb_clips_assets.video import h264
+from hb_clips_assets.video.cut.full import cut_clip
+from hb_clips_assets.video.cut.smart.audio import clip_audio
+from hb_clips_assets.video.cut.smart.encode import encode_range, encode_tail
+from hb_clips_assets.video.cut.smart.mux import add_parameter_sets, decode_order, write_mp4
+from hb_clips_assets.video.cut.smart.packets import Fallback, SourceStream
+from hb_clips_assets.video.cut.smart.plan import plan_body, read_packets, unsupported
+from hb_clips_assets.video.cut.smart.thumbnail import Thumbnail
+from hb_clips_assets.video.cut.smart.verify import verify_clip, verify_windows
+from hb_clips_assets.video.cut.types import (
+    CutError, EncodeSettings, SmartCutResult, check_cut_range, new_output_paths,
+)
+from hb_clips_assets.video.probe import VideoInfo
+
+log = logging.getLogger(__name__)
+
+
+def smart_cut_clip(
+    source: VideoInfo,
+    start_frame: int,
+    end_frame: int,
+    event_frame: int,
+    out_dir: Path,
+    settings: EncodeSettings = EncodeSettings(),
+    *,
+    verify: str = "joins",
+) -> SmartCutResult:
+    """Like :func:`hb_clips_assets.video.cut.full.cut_clip` (same files, same
+    guarantees), faster where the source has an IDR frame inside the clip.
+
+    ``verify``: ``"joins"`` (default) decodes the output around both joins (the
+    head and the first copied packets; the last copied GOP and the tail) and
+    checks every picture's timestamp and frame mark; ``"full"`` decodes the
+    whole output; ``"none"`` trusts the construction. Any mismatch: full re-encode."""
+    check_cut_range(source, start_frame, end_frame, event_frame)
+    if verify not in ("joins", "full", "none"):
+        raise ValueError(f"verify must be 'joins', 'full' or 'none', not {verify!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    reason = unsupported(source, settings)
+    if reason is None:
+        mp4_path, jpg_path = new_output_paths(out_dir)
+        try:
+            job = SmartCut(source, start_frame, end_frame, event_frame, mp4_path, jpg_path, settings)
+            job.run(verify)
+            return SmartCutResult(
+                mp4_path, jpg_path, job.frames, job.audio_samples,
+                source.audio_sample_rate if job.audio_samples else None,
+                path="smart", copied_frames=job.copied, reencoded_frames=job.frames - job.copied,
+            )
+        except Fallback as exc:
+            reason = str(exc)
+        except (av.error.FFmpegError, ValueError, CutError) as exc:  # h264.H264Error is a ValueError
+            reason = f"smart cut failed: {type(exc).__name__}: {exc}"
+        except BaseException:
+            mp4_path.unlink(missing_ok=True)
+            jpg_path.unlink(missing_ok=True)
+            raise
+        mp4_path.unlink(missing_ok=True)
+        jpg_path.unlink(missing_ok=True)
+    log.info("%s [%d, %d): full re-encode (%s)", source.path, start_frame, end_frame, reason)
+    full = cut_clip(source, start_frame, end_frame, event_frame, out_dir, settings)
+    return SmartCutResult(
+        full.mp4_path, full.thumbnail_path, full.frames, full.audio_samples, full.audio_sample_rate,
+        path="full", reason=reason, reencoded_frames=full.frames,
+    )
+
+
+class SmartCut:
+    """One smart cut: runs the stages in order and keeps what the result reports."""
+
+    def __init__(self, source, start, end, event, mp4_path, jpg_path, settings):
+        self.source, self.start, self.end, self.event = source, start, end, event
+        self.mp4_path, self.jpg_path, self.settings = mp4_path, jpg_path, settings
+        self.frames = end - start
+        self.copied = 0
+        self.audio_samples = 0
+        self.thumbnail = Thumbnail(jpg_path, settings.thumbnail_quality, event)
+
+    def run(self, verify: str) -> None:
+        src, settings = self.source, self.settings
+        with av.open(src.path) as inp:
+            vin = inp.streams.video[0]
+            stream = SourceStream(src, vin.codec_context.extradata, vin.time_base, vin.codec_context)
+            avcc = h264.AvcC.parse(bytes(stream.extradata or b""))
+            if avcc.length_size != 4:
+                raise Fallback(f"NAL length size {avcc.length_size}")
+            pkts = read_packets(inp, vin, src, self.start, self.end)
+            plan = plan_body(pkts, self.start, self.end)
+            self.copied = plan.x - plan.k
+            free = [i for i in range(32) if i not in avcc.used_ids()]
+            head = tail = None
+            if plan.k > self.start:
+                head = encode_range(stream, settings, pkts[: plan.body_from], self.start, plan.k, free[0],
+                                    self.thumbnail)
+            if plan.x < self.end:
+                tail = encode_tail(stream, settings, pkts, plan, self.end, free[1], avcc.sps[0], self.thumbnail)
+            body = pkts[plan.body_from : plan.body_to]
+            order = decode_order(head, body, tail, self.start, self.frames)
+            add_parameter_sets(avcc, head, tail)
+            audio = clip_audio(inp, src, self.start, self.frames) if src.has_audio else None
+            if audio is not None:
+                self.audio_samples = audio.samples
+            with av.open(str(self.mp4_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+                self._mux(out, vin, avcc.build(), order, audio)
+        windows = verify_windows(verify, self.frames, head, tail)
+        if windows:
+            verify_clip(self.mp4_path, windows, src, self.start, self.frames, self.thumbnail)
+        if not self.thumbnail.done:
+            self.thumbnail.from_packets(stream, pkts)
+
+    def _mux(self, out, vin, avcc: bytes, order, audio) -> None:
+        # A method, not a direct call of write_mp4, so that a test can break the
+        # written clip (swap packets) and prove that verification falls back.
+        write_mp4(out, vin, avcc, order, audio, self.settings, self.source.fps)
+
+
+__all__ = ["SmartCut", "smart_cut_clip"]

@@ -1,0 +1,75 @@
+"""Which part of the clip can be copied: whether the source suits the smart cut
+at all, the source's packets around the clip (demuxed once, in decode order),
+and the body, the longest run of them that can be copied as it is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hb_clips_assets.video import h264
+from hb_clips_assets.video.cut.smart.packets import Fallback, SourcePacket
+from hb_clips_assets.video.cut.types import EncodeSettings
+from hb_clips_assets.video.probe import VideoInfo
+
+
+def unsupported(source: VideoInfo, settings: EncodeSettings) -> str | None:
+    """Why the smart cut cannot even be tried on this source with these settings, or None."""
+    if source.codec != "h264":
+        return f"source codec {source.codec} is not H.264"
+    if settings.video_codec != "libx264":
+        return f"encoder {settings.video_codec} is not libx264"
+    if source.pix_fmt != settings.pix_fmt:
+        return f"source pixel format {source.pix_fmt} differs from the output's {settings.pix_fmt}"
+    if not source.path.lower().endswith((".mp4", ".mov", ".m4v")):
+        return "source is not MP4/MOV (no avcC)"
+    return None
+
+
+def read_packets(inp, vin, source: VideoInfo, start: int, end: int) -> list[SourcePacket]:
+    """Source packets in decode order from the keyframe at or before the start
+    up to (not including) the first IDR at or after the end."""
+    inp.seek(source.pts[source.keyframe_at_or_before(start)], stream=vin, backward=True, any_frame=False)
+    pkts: list[SourcePacket] = []
+    for packet in inp.demux(vin):
+        if packet.size == 0 or packet.pts is None:
+            continue
+        data = bytes(packet)
+        index = source.frame_index_of_pts(packet.pts)
+        idr = packet.is_keyframe and h264.is_idr(data)
+        if idr and index >= end and pkts:
+            break
+        pkts.append(SourcePacket(data, index, idr, h264.is_reference(data)))
+    return pkts
+
+
+@dataclass(frozen=True)
+class BodyPlan:
+    body_from: int  # position (decode order) of the body's first packet, the IDR at display index K
+    body_to: int  # position after the body's last packet
+    k: int  # display index of the body's first frame
+    x: int  # display index after the body's last frame
+
+
+def plan_body(pkts: list[SourcePacket], start: int, end: int) -> BodyPlan:
+    """The body to copy: from the first IDR in [start, end), the longest run of
+    packets (decode order) whose frames are exactly the display frames [K, X), X <= end."""
+    first = next((i for i, p in enumerate(pkts) if p.idr and start <= p.index < end), None)
+    if first is None:
+        raise Fallback("no IDR frame inside the clip")
+    k = pkts[first].index
+    best, count, top, seen = first, 0, k - 1, set()
+    for pos in range(first, len(pkts)):
+        index = pkts[pos].index
+        if index >= end or index < k or index in seen:
+            break  # every longer run holds this frame too
+        seen.add(index)
+        count += 1
+        top = max(top, index)
+        if top - k + 1 == count:
+            best = pos + 1
+    if best == first:
+        raise Fallback("no run of packets from the IDR covers whole frames inside the clip")
+    return BodyPlan(first, best, k, k + (best - first))
+
+
+__all__ = ["unsupported", "read_packets", "BodyPlan", "plan_body"]

@@ -1,0 +1,101 @@
+"""Reading the written clip back before it is returned: its packets must be
+the clip's frames, and a fresh decoder must turn the packets around the joins
+(or all of them) into every picture, in order, with the timestamp and, when
+the source carries them, the frame mark of the right source frame. Anything
+else raises :class:`Fallback` (the full re-encode is used instead).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from hb_clips_assets.video.cut.smart.packets import EncodedPart, Fallback
+from hb_clips_assets.video.cut.smart.thumbnail import Thumbnail
+from hb_clips_assets.video.framemark import read_frame_mark_from_av_frame
+from hb_clips_assets.video.probe import VideoInfo
+
+# Copied packets decoded after the head's join when verifying only the joins.
+VERIFY_AFTER_JOIN = 8
+
+
+def verify_windows(verify: str, frames: int, head: EncodedPart | None,
+                   tail: EncodedPart | None) -> list[tuple[int, int]]:
+    """The ``[a, b)`` ranges of decode positions to decode for ``verify`` ("joins", "full", "none")."""
+    n = frames
+    h = len(head.packets) if head is not None else 0
+    if verify == "full":
+        return [(0, n)]
+    if verify == "joins":
+        # The head and the first packets of the body after it (the join), and the tail
+        # from its own IDR. The body's packets are the source's, in the source's decode
+        # order from an IDR: checked by count and timestamps, not decoded again.
+        windows = [(0, min(n, h + VERIFY_AFTER_JOIN))]
+        if tail is not None:
+            tail_from = n - len(tail.packets)
+            if tail_from <= windows[0][1]:
+                windows = [(0, n)]
+            else:
+                windows.append((tail_from, n))
+        return windows
+    return []
+
+
+def verify_clip(mp4_path: Path, windows: list[tuple[int, int]], source: VideoInfo, start: int, frames: int,
+                thumbnail: Thumbnail) -> None:
+    """Decode the output's packets in each ``[a, b)`` window of decode positions
+    (each starts at an IDR) with a fresh decoder; every picture must come out,
+    in order, with the timestamp and (if the source has them) the frame mark
+    of the right source frame. The copied packets outside the windows are the
+    source's own and need no check. The event frame, if decoded, becomes the thumbnail."""
+    fps = Fraction(source.fps)
+    with av.open(str(mp4_path)) as inp:
+        vs = inp.streams.video[0]
+        tb = Fraction(vs.time_base)
+        extradata = vs.codec_context.extradata
+        packets = [p for p in inp.demux(vs) if p.size]
+    if len(packets) != frames:
+        raise Fallback(f"verify: the output holds {len(packets)} of {frames} frames")
+    pts0 = min(p.pts for p in packets)
+    index_of = [round((p.pts - pts0) * tb * fps) for p in packets]
+    if sorted(index_of) != list(range(frames)):
+        raise Fallback("verify: the output's timestamps are not the clip's frames")
+    marks: bool | None = None
+    for a, b in windows:
+        dec = av.CodecContext.create("h264", "r")
+        dec.extradata = extradata
+        dec.options = {"err_detect": "explode"}
+        expected = iter(sorted(index_of[a:b]))
+        got = 0
+
+        def check(frame):
+            nonlocal marks, got
+            want = next(expected, None)
+            i = round((frame.pts - pts0) * tb * fps)
+            if i != want:
+                raise Fallback(f"verify: expected clip frame {want}, decoded {i}")
+            if (frame.width, frame.height) != (source.width, source.height):
+                raise Fallback("verify: frame size changed")
+            if marks is None:
+                try:
+                    read_frame_mark_from_av_frame(frame)
+                    marks = True
+                except ValueError:
+                    marks = False  # a source without frame marks
+            if marks and read_frame_mark_from_av_frame(frame) != start + i:
+                raise Fallback(f"verify: clip frame {i} carries the wrong frame mark")
+            if start + i == thumbnail.event:
+                thumbnail.save(frame)
+            got += 1
+
+        for packet in packets[a:b]:
+            for frame in dec.decode(packet):
+                check(frame)
+        for frame in dec.decode(None):
+            check(frame)
+        if got != b - a:
+            raise Fallback(f"verify: decoded {got} of the {b - a} frames of packets [{a}, {b})")
+
+
+__all__ = ["VERIFY_AFTER_JOIN", "verify_windows", "verify_clip"]
