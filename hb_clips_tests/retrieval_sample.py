@@ -21,7 +21,8 @@ from hb_clips_assets.domain.reference import read_roster, read_schedule
 from hb_clips_assets.domain.shifts import read_shifts
 from hb_clips_assets.pipeline.cutting import JPEG, MP4, clip_id_for
 from hb_clips_assets.domain.identity import clip_object_key, source_fingerprint, thumbnail_object_key
-from hb_clips_assets.storage.index.repository import AssetRecord, ClipRecord, MediaIndex
+from hb_clips_assets.storage.index.repository import MediaIndex
+from hb_clips_assets.domain.records import AssetRecord, ClipRecord
 from hb_clips_assets.domain.segments import ClipRules, resolve_segments, resolve_shift_segments
 from hb_clips_assets.storage.store.local import LocalObjectStore
 from hb_clips_assets.domain.timecode import TimecodeError, timecode_to_frame

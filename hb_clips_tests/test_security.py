@@ -38,7 +38,8 @@ from hb_clips_assets.pipeline.arrivals import ArrivalCursor, decide_arrivals, sc
 from hb_clips_assets.domain.contract import MAX_FIELD_LENGTHS, MAX_TAG_NAME_LENGTH, METRICS_OPTIONAL, METRICS_REQUIRED, ROSTER_REQUIRED, SCHEDULE_REQUIRED, SHIFTS_REQUIRED, ContractError, ContractFileError, read_metrics, snake_case, validate_game_id
 from hb_clips_assets.domain.reference import read_roster, read_schedule
 from hb_clips_assets.domain.shifts import read_shifts
-from hb_clips_assets.storage.index.repository import AssetRecord, ClipRecord, MediaIndex
+from hb_clips_assets.storage.index.repository import MediaIndex
+from hb_clips_assets.domain.records import AssetRecord, ClipRecord
 from hb_clips_assets.retrieval import (
     ClipQuery,
     QueryError,

@@ -6,7 +6,8 @@ from fractions import Fraction
 
 from hb_clips_assets.domain.contract import MetricEvent, Rejection
 from hb_clips_assets.domain.shifts import ShiftRow
-from hb_clips_assets.domain.timecode import TimecodeError, frame_to_seconds, timecode_to_frame
+from hb_clips_assets.domain.records import Segment
+from hb_clips_assets.domain.timecode import TimecodeError, timecode_to_frame
 
 DEFAULT_PRE_S = 5.0
 DEFAULT_POST_S = 3.0
@@ -30,44 +31,6 @@ class ClipRules:
 
     def window_for(self, event_type: str) -> ClipWindow:
         return self.by_event_type.get(event_type, self.default)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One event resolved to a frame range of its period video."""
-
-    game_id: str
-    period: str
-    event_id: str
-    event_type: str
-    player_id: str
-    team: str
-    opponent: str | None
-    zone: str | None
-    strength: str | None
-    timecode: str
-    event_frame: int
-    start_frame: int  # inclusive
-    end_frame: int  # exclusive
-    fps_num: int
-    fps_den: int
-    tags: dict[str, str]
-
-    @property
-    def fps(self) -> Fraction:
-        return Fraction(self.fps_num, self.fps_den)
-
-    @property
-    def start_s(self) -> float:
-        return float(frame_to_seconds(self.start_frame, self.fps))
-
-    @property
-    def end_s(self) -> float:
-        return float(frame_to_seconds(self.end_frame, self.fps))
-
-    @property
-    def frame_count(self) -> int:
-        return self.end_frame - self.start_frame
 
 
 def frame_window(event_frame: int, window: ClipWindow, fps: Fraction, frame_count: int) -> tuple[int, int]:

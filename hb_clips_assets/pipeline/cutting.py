@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Callable
 
 from hb_clips_assets.domain.identity import clip_id, clip_object_key, thumbnail_object_key
-from hb_clips_assets.storage.index.repository import AssetRecord, ClipRecord, MediaIndex
+from hb_clips_assets.storage.index.repository import MediaIndex
+from hb_clips_assets.domain.records import AssetRecord, ClipRecord
 from hb_clips_assets.video.scratch import scratch_folder, sweep_scratch
-from hb_clips_assets.domain.segments import Segment
+from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.storage.store.base import ObjectStore, StoreError
-from hb_clips_assets.video.cut.full import EncodeSettings, cut_clip
-from hb_clips_assets.video.cut.smart import SmartCutResult, smart_cut_clip
+from hb_clips_assets.video.cut import EncodeSettings, SmartCutResult, cut_clip, smart_cut_clip
 from hb_clips_assets.video.probe import VideoInfo
 
 MP4 = "video/mp4"
@@ -63,28 +63,8 @@ def clip_id_for(segment: Segment, source_sha256: str, settings: EncodeSettings) 
 
 
 def _record(segment: Segment, cid: str, source: VideoInfo, source_sha256: str, assets) -> ClipRecord:
-    return ClipRecord(
-        clip_id=cid,
-        game_id=segment.game_id,
-        period=segment.period,
-        event_id=segment.event_id,
-        event_type=segment.event_type,
-        player_id=segment.player_id,
-        team=segment.team,
-        opponent=segment.opponent,
-        zone=segment.zone,
-        strength=segment.strength,
-        timecode=segment.timecode,
-        event_frame=segment.event_frame,
-        start_frame=segment.start_frame,
-        end_frame=segment.end_frame,
-        fps_num=segment.fps_num,
-        fps_den=segment.fps_den,
-        source_uri=Path(source.path).resolve().as_uri(),
-        source_sha256=source_sha256,
-        tags=segment.tags,
-        assets=tuple(assets),
-    )
+    return ClipRecord.of(segment, clip_id=cid, source_uri=Path(source.path).resolve().as_uri(),
+                         source_sha256=source_sha256, assets=tuple(assets))
 
 
 _KINDS = (("mp4", MP4), ("thumbnail", JPEG))

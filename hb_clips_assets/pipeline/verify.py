@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlparse
 import av
 import numpy as np
 
-from hb_clips_assets.storage.index.repository import AssetRecord
-from hb_clips_assets.domain.segments import Segment
+from hb_clips_assets.domain.records import AssetRecord
+from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.storage.store.base import ObjectStore, StoredObject
 from hb_clips_assets.video.framemark import luma_plane, read_frame_mark
 from hb_clips_assets.video.probe import VideoError, VideoInfo, probe_video

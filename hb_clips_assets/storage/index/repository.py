@@ -8,55 +8,23 @@ the next run (:meth:`MediaIndex.pending_deletions`, :meth:`MediaIndex.mark_delet
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from hb_clips_assets.domain.records import AssetRecord, ClipRecord
 from hb_clips_assets.storage.index.db import create_media_engine, create_schema
 from hb_clips_assets.storage.index.migrate import PG_LOCK_CLASS_GAME
 from hb_clips_assets.storage.index.models import Clip, ClipAsset, ClipTag, PendingDeletion
 
 
-@dataclass(frozen=True)
-class AssetRecord:
-    kind: str
-    object_key: str
-    uri: str
-    bytes: int
-    sha256: str
-    content_type: str
-
-
-@dataclass(frozen=True)
-class ClipRecord:
-    clip_id: str
-    game_id: str
-    period: str
-    event_id: str
-    event_type: str
-    player_id: str
-    team: str
-    opponent: str | None
-    zone: str | None
-    strength: str | None
-    timecode: str | None
-    event_frame: int
-    start_frame: int
-    end_frame: int
-    fps_num: int
-    fps_den: int
-    source_uri: str
-    source_sha256: str
-    tags: dict[str, str] = field(default_factory=dict)
-    assets: tuple[AssetRecord, ...] = ()
-
-    def clip_row(self) -> dict:
-        fps = self.fps_num / self.fps_den
-        start_s = self.start_frame * self.fps_den / self.fps_num
-        end_s = self.end_frame * self.fps_den / self.fps_num
-        row = {k: getattr(self, k) for k in _CLIP_COLUMNS if k not in ("fps", "start_s", "end_s", "duration_s")}
-        return row | {"fps": fps, "start_s": start_s, "end_s": end_s, "duration_s": end_s - start_s}
+def clip_row(record: ClipRecord) -> dict:
+    """The ``media.clips`` row of a record: its columns, plus the seconds derived from its frames."""
+    start_s = record.start_frame * record.fps_den / record.fps_num
+    end_s = record.end_frame * record.fps_den / record.fps_num
+    row = {k: getattr(record, k) for k in _CLIP_COLUMNS if k not in ("fps", "start_s", "end_s", "duration_s")}
+    return row | {"fps": record.fps_num / record.fps_den, "start_s": start_s, "end_s": end_s, "duration_s": end_s - start_s}
 
 
 _CLIP_COLUMNS = [c.name for c in Clip.__table__.columns if c.name != "created_at"]
@@ -170,7 +138,7 @@ class MediaIndex:
                 conn.execute(delete(Clip).where(Clip.clip_id.in_(stale)))
             existing = set(conn.execute(select(Clip.clip_id).where(Clip.clip_id.in_(ids))).scalars()) if ids else set()
             if records:
-                rows = [r.clip_row() for r in records]
+                rows = [clip_row(r) for r in records]
                 stmt = self._insert(Clip.__table__).values(rows)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["clip_id"],

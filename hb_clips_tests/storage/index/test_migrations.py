@@ -12,6 +12,7 @@ from hb_clips_assets.storage.index import MediaIndex
 from hb_clips_assets.storage.index.db import create_media_engine
 from hb_clips_assets.storage.index.migrate import current, head_revision, migration_context_options
 from hb_clips_assets.storage.index.models import Base, Clip, ClipAsset, ClipTag
+from hb_clips_assets.storage.index.repository import clip_row
 from hb_clips_tests.storage.index.test_repository import record
 
 
@@ -64,7 +65,7 @@ def test_database_made_before_migrations_is_adopted(tmp_path):
     engine = create_media_engine(url)
     with engine.begin() as conn:
         Base.metadata.create_all(conn, tables=BASELINE_TABLES)  # the tables there were then
-        conn.execute(insert(Clip), [record("A", "e1").clip_row()])  # a row, without the migrations
+        conn.execute(insert(Clip), [clip_row(record("A", "e1"))])  # a row, without the migrations
     engine.dispose()
     assert current(create_media_engine(url)) is None
 

@@ -9,7 +9,8 @@ from fractions import Fraction
 import pytest
 import sqlalchemy.exc
 
-from hb_clips_assets.storage.index import AssetRecord, ClipRecord, MediaIndex, PartitionWrite
+from hb_clips_assets.storage.index import MediaIndex, PartitionWrite
+from hb_clips_assets.domain.records import AssetRecord, ClipRecord
 
 GAME = "20031"
 

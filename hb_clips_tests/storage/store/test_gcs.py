@@ -19,7 +19,7 @@ import pytest
 from hb_clips_assets.pipeline.cutting import produce_clips
 from hb_clips_assets.domain.identity import source_fingerprint
 from hb_clips_assets.storage.index.repository import MediaIndex
-from hb_clips_assets.domain.segments import Segment
+from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.storage.store import ObjectNotFound, StoredObject, StoreError, open_store
 from hb_clips_assets.storage.store.gcs import IMMUTABLE_CACHE_CONTROL, GcsObjectStore, default_retry
 from hb_clips_assets.storage.store.signing import SigningError, UrlSigner, verify_v4_signed_url
