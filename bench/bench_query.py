@@ -34,7 +34,7 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 from hb_clips_assets.storage.index.models import Clip  # noqa: E402
 from hb_clips_assets.storage.index.repository import MediaIndex  # noqa: E402
 from hb_clips_assets.retrieval import ClipQuery, References, clip_stats, find_clips  # noqa: E402
-from hb_clips_assets.retrieval.filters import PERIOD_ORDER  # noqa: E402
+from hb_clips_assets.retrieval.search import PERIOD_ORDER  # noqa: E402
 from hb_clips_assets.retrieval.teams import NHL_TEAMS  # noqa: E402
 
 FPS_NUM, FPS_DEN = 60000, 1001

@@ -9,7 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-from hb_clips_assets.retrieval.filters import DEFAULT_LIMIT, MAX_LIMIT, ClipPage, ClipQuery, QueryError, find_clips, iter_clips
+from hb_clips_assets.retrieval.query import DEFAULT_LIMIT, MAX_LIMIT, ClipQuery, QueryError
+from hb_clips_assets.retrieval.results import ClipPage
+from hb_clips_assets.retrieval.search import find_clips, iter_clips
 from hb_clips_assets.retrieval.language import USER_PLAYER_ENV, ParsedRequest, apply_request
 from hb_clips_assets.retrieval.service import RetrievalError, open_retrieval
 

@@ -1,19 +1,19 @@
-"""Retrieval: filters over the media index, and plain-language requests turned into them."""
-from hb_clips_assets.retrieval.filters import (
-    AssetLink,
-    ClipPage,
-    ClipQuery,
-    ClipResult,
-    QueryError,
-    References,
-    clip_stats,
-    find_clips,
-    get_clip,
-    iter_clips,
-    store_url_for,
-)
+"""Retrieval: filters over the media index, and plain-language requests turned into them.
+
+vocabulary (the hockey words flags and requests share), query (ClipQuery and
+its normalizers), references (schedule and roster), results (clips, pages,
+URLs), access (what a team-limited key sees), plan (query -> SQL), search
+(pages, one clip), stats (overview), language (plain language -> query).
+"""
+from hb_clips_assets.retrieval.access import clip_visible
+from hb_clips_assets.retrieval.query import DEFAULT_LIMIT, MAX_LIMIT, ClipQuery, QueryError
+from hb_clips_assets.retrieval.references import References
+from hb_clips_assets.retrieval.results import AssetLink, ClipPage, ClipResult, store_url_for
+from hb_clips_assets.retrieval.search import asset_by_key, find_clips, get_clip, iter_clips
+from hb_clips_assets.retrieval.stats import clip_stats
 
 __all__ = [
     "AssetLink", "ClipPage", "ClipQuery", "ClipResult", "QueryError", "References",
     "clip_stats", "find_clips", "get_clip", "iter_clips", "store_url_for",
+    "DEFAULT_LIMIT", "MAX_LIMIT", "asset_by_key", "clip_visible",
 ]

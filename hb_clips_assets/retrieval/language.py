@@ -1,5 +1,9 @@
 """Plain hockey language -> :class:`ClipQuery`, with no model and no network.
 
+Long module: the parser is one state machine, ``_Parser``, whose grammar
+handlers share its tokens and results; split up, one grammar would be read
+across files.
+
 "Show me d-zone exits from WSH vs NYR" becomes ``zones=D, event_types=zone_exit,
 teams=WSH, opponents=NYR``. The parser reads the request word by word,
 longest phrase first, and sorts every word into one of three lists:
@@ -10,9 +14,9 @@ longest phrase first, and sorts every word into one of three lists:
   but cannot apply ("not", "home"), so nothing that may change the meaning is
   ever dropped silently. ``notes`` says why where it can.
 
-Vocabulary: zones (d-zone / defensive zone / DZ, o-zone / ozone / OZ,
-neutral zone), event types (zone exits / breakouts, zone entries, dump-ins,
-shots, goals, faceoffs, takeaways, giveaways, hits, saves, blocked and missed
+Vocabulary (:mod:`.vocabulary`, shared with the explicit filters): zones
+(d-zone / defensive zone / DZ, o-zone / ozone / OZ, neutral zone), event
+types (zone exits / breakouts, zone entries, dump-ins, shots, goals, faceoffs, takeaways, giveaways, hits, saves, blocked and missed
 shots, penalties, passes, recoveries, shifts), strengths (5v5, power play / PP,
 penalty kill / PK, 4v4, 3v3, empty net), outcomes (controlled, failed, won,
 lost, ...), the 32 NHL teams by tricode, city, club name and nickname
@@ -30,65 +34,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hb_clips_assets.retrieval.filters import ClipQuery, MAX_LIMIT, References
+from hb_clips_assets.retrieval import vocabulary
+from hb_clips_assets.retrieval.query import MAX_LIMIT, ClipQuery
+from hb_clips_assets.retrieval.references import References
 from hb_clips_assets.retrieval.teams import NHL_TEAMS, TEAM_NAMES, TEAM_NAMES_CAPITALS, fold
+from hb_clips_assets.retrieval.vocabulary import PERIOD_CODES, PERIOD_NUMBERS, PERIOD_ORDINALS, ZONE_NAMES, phrase_key
 
 USER_PLAYER_ENV = "HB_USER_PLAYER_ID"
 
-ZONE_NAMES = {"O": "offensive zone", "D": "defensive zone", "N": "neutral zone"}
-
-_ZONES = {
-    "O": ["o zone", "ozone", "oz", "offensive zone", "offensive end", "attacking zone", "offensive"],
-    "D": ["d zone", "dzone", "dz", "defensive zone", "defensive end", "own zone", "defensive", "d end"],
-    "N": ["n zone", "nzone", "nz", "neutral zone", "neutral ice", "neutral"],
-}
-_EVENTS: dict[tuple[str, ...], list[str]] = {
-    ("zone_exit",): ["zone exit", "exit", "breakout", "break out", "zone exits", "exits", "breakouts", "break outs"],
-    ("zone_entry",): ["zone entry", "zone entries", "entry", "entries", "zone entrys"],
-    ("dump_in",): ["dump in", "dump ins", "dumpin", "dumpins", "dump and chase", "dump and chases"],
-    ("dump_out",): ["dump out", "dump outs", "dumpout", "dumpouts", "clear", "clears", "zone clear", "zone clears"],
-    ("shot",): ["shot", "shots"],
-    ("shot", "missed_shot", "blocked_shot", "goal"): ["shot attempt", "shot attempts", "corsi"],
-    ("goal",): ["goal", "goals", "scoring play", "scoring plays"],
-    ("faceoff",): ["faceoff", "faceoffs", "face off", "face offs", "draw", "draws"],
-    ("takeaway",): ["takeaway", "takeaways", "take away", "take aways", "steal", "steals"],
-    ("giveaway",): ["giveaway", "giveaways", "give away", "give aways"],
-    ("giveaway", "takeaway"): ["turnover", "turnovers"],
-    ("hit",): ["hit", "hits", "body check", "body checks", "bodycheck", "bodychecks", "check", "checks"],
-    ("save",): ["save", "saves"],
-    ("blocked_shot",): ["blocked shot", "blocked shots", "shot block", "shot blocks", "block", "blocks"],
-    ("missed_shot",): ["missed shot", "missed shots", "miss", "misses"],
-    ("penalty",): ["penalty", "penalties"],
-    ("pass",): ["pass", "passes"],
-    ("puck_recovery",): ["puck recovery", "puck recoveries", "recovery", "recoveries", "loose puck recovery",
-                         "loose puck recoveries"],
-    ("shift",): ["shift", "shifts", "ice time", "toi"],
-}
-_STRENGTHS = {
-    "5v5": ["5v5", "5 on 5", "5 v 5", "5vs5", "even strength", "evens", "at evens", "five on five"],
-    "4v4": ["4v4", "4 on 4", "4 v 4", "four on four"],
-    "3v3": ["3v3", "3 on 3", "3 v 3", "three on three"],
-    "PP": ["power play", "power plays", "powerplay", "powerplays", "pp", "man advantage", "5v4", "5 on 4"],
-    "PK": ["penalty kill", "penalty kills", "pk", "shorthanded", "short handed", "4v5", "4 on 5"],
-    "EN": ["empty net", "empty nets", "empty netter", "empty netters", "emptynet"],
-}
-_STRENGTHS_CAPITALS = {"EN": "EN", "ENG": "EN"}
-_OUTCOMES = {
-    "controlled": ["controlled", "with control", "with possession"],
-    "uncontrolled": ["uncontrolled", "without control"],
-    "failed": ["failed", "unsuccessful", "botched"],
-    "success": ["successful", "succesful"],
-    "won": ["won", "wins", "winning"],
-    "lost": ["lost", "losses", "losing"],
-    "on_goal": ["on goal", "on net", "on target"],
-    "complete": ["complete", "completed"],
-    "incomplete": ["incomplete"],
-}
-_PERIOD_WORDS = {
-    "first": "1", "1st": "1", "second": "2", "2nd": "2", "third": "3", "3rd": "3",
-    "overtime": "OT", "ot": "OT", "fourth": "OT", "4th": "OT",
-}
-_PERIOD_TOKENS = {"p1": "1", "p2": "2", "p3": "3", "pot": "OT", "ot": "OT", "overtime": "OT"}
+# Event types, zones, strengths, outcomes and period names come from the vocabulary
+# the explicit filters use too; below are only the words of the grammar.
 _NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
@@ -162,30 +117,16 @@ class _Token:
     end: int
 
 
-def _phrase(text: str) -> tuple[str, ...]:
-    return tuple(fold(text).split())
-
-
 def _vocabulary(refs: References) -> dict[tuple[str, ...], list[_Entry]]:
     table: dict[tuple[str, ...], list[_Entry]] = {}
 
     def add(phrase: str, entry: _Entry) -> None:
-        key = _phrase(phrase)
+        key = phrase_key(phrase)
         if key and entry not in table.setdefault(key, []):
             table[key].append(entry)
 
-    for zone, phrases in _ZONES.items():
-        for p in phrases:
-            add(p, _Entry("zone", (zone,), 0))
-    for types, phrases in _EVENTS.items():
-        for p in phrases:
-            add(p, _Entry("event", types, 0))
-    for strength, phrases in _STRENGTHS.items():
-        for p in phrases:
-            add(p, _Entry("strength", (strength,), 0))
-    for outcome, phrases in _OUTCOMES.items():
-        for p in phrases:
-            add(p, _Entry("outcome", (outcome,), 0))
+    for key, term in vocabulary.TERMS.items():
+        table[key] = [_Entry(term.kind, term.values, 0)]
     for name, code in TEAM_NAMES.items():
         add(name, _Entry("team", (code,), 1))
     last_names: dict[str, set[str]] = {}
@@ -260,9 +201,9 @@ class _Parser:
             if code and (best[1] is None or best[1].kind != "team"):
                 if best[1] is None or tok.text.isupper():
                     best = (1, _Entry("team", (code,), 1))
-            strength = _STRENGTHS_CAPITALS.get(tok.text)
-            if strength and best[1] is None:
-                best = (1, _Entry("strength", (strength,), 0))
+            capitals = vocabulary.CAPITALS_ONLY.get(tok.text)
+            if capitals and best[1] is None:
+                best = (1, _Entry(*capitals, 0))
         return best
 
     def player_label(self, ids) -> str:
@@ -343,19 +284,19 @@ class _Parser:
         f = self.folded(i)
         nxt = self.folded(i + 1)
         if f in ("period", "periods") and nxt is not None:
-            p = {"1": "1", "2": "2", "3": "3", "4": "OT", "one": "1", "two": "2", "three": "3", "ot": "OT"}.get(nxt)
+            p = PERIOD_NUMBERS.get(nxt)
             if p:
                 self.add("periods", [p])
                 self.understood(i, 2, f"period {p}")
                 return 2
             return 0
-        if f in _PERIOD_TOKENS and f not in ("ot", "overtime"):
-            p = _PERIOD_TOKENS[f]
+        if f in PERIOD_CODES and f not in ("ot", "overtime"):
+            p = PERIOD_CODES[f]
             self.add("periods", [p])
             self.understood(i, 1, f"period {p}")
             return 1
-        if f in _PERIOD_WORDS:
-            p = _PERIOD_WORDS[f]
+        if f in PERIOD_ORDINALS:
+            p = PERIOD_ORDINALS[f]
             if nxt in ("period", "periods", "frame", "intermission"):
                 self.add("periods", [p])
                 self.understood(i, 2, f"period {p}")
@@ -440,6 +381,8 @@ class _Parser:
     def try_negation(self, i: int) -> int:
         f = self.folded(i)
         if f not in _NEGATIONS:
+            return 0
+        if self.match(i)[0] > 1:  # a phrase that starts with one ("without control") is a term, not a negation
             return 0
         self.out.ignored.append(self.tokens[i].text)
         self.out.notes.append(

@@ -110,3 +110,38 @@ def test_missing_index_exits_2(env, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("HB_MEDIA_DB_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     assert main(["find", "goals"]) == 2
     assert "has no clips yet: run `hb-clips run`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("word, types", [("turnovers", {"giveaway", "takeaway"}), ("checks", {"hit"})])
+def test_a_flag_means_what_the_same_word_means_in_a_request(env, capsys, word, types):
+    """`--event turnovers` once found giveaways only and `--event checks` nothing, while the
+    same words in a request found giveaways and takeaways, and hits."""
+    want = [e.event_id for e in env["expected"] if e.event_type in types]
+    assert {e.event_type for e in env["expected"] if e.event_type in types} == types  # the sample has each
+    flag = run_json(capsys, "--event", word)
+    request = run_json(capsys, word)
+    assert flag["total"] == request["total"] == len(want) > 0
+    assert [c["event_id"] for c in flag["items"]] == [c["event_id"] for c in request["items"]] == want
+    assert sorted(flag["query"]["event_types"]) == sorted(request["query"]["event_types"]) == sorted(types)
+    assert main(["find", "--event", word]) == 0
+    assert f"{len(want)} clips found" in capsys.readouterr().out
+
+
+def test_turnovers_and_checks_are_five_and_two_clips_of_the_sample(env, capsys):
+    # the sample's own counts (3 giveaways, 2 takeaways, 2 hits), as the issue reported them
+    assert run_json(capsys, "--event", "turnovers")["total"] == 5
+    assert run_json(capsys, "--event", "giveaways")["total"] == 3
+    assert run_json(capsys, "--event", "checks")["total"] == 2
+
+
+def test_an_unknown_event_type_is_an_error_not_an_empty_result(env, capsys):
+    assert main(["find", "--event", "flurbs"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.strip()
+    assert err.startswith("error: no clip has event type 'flurbs': known types are ")
+    assert "zone_exit" in err and "shift" in err and "turnover" not in err  # stored types, not names
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    # the same in a request: an unknown word is reported as ignored, never an error
+    assert main(["find", "flurbs"]) == 0
+    assert "ignored:    'flurbs'" in capsys.readouterr().out

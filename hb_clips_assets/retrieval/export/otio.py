@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from hb_clips_assets.retrieval.filters import ClipResult
+from hb_clips_assets.retrieval.results import ClipResult
 from hb_clips_assets.retrieval.export.sportscode import event_label
 
 

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hb_clips_assets.retrieval.filters import ClipResult
+from hb_clips_assets.retrieval.results import ClipResult
 
 TIMELINES = ("source", "playlist")
 
