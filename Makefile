@@ -25,9 +25,10 @@ test: install
 test-fast: install   # the inner loop: everything but the slow end-to-end and fault tests
 	$(BIN)/python -m pytest -m "not slow"
 
+# The same code location as `dg dev` and the daemon: workspace.yaml names it.
 ui: install
 	$(BIN)/python -m hb_clips_assets.defs.instance_config var/dagster_home
-	DAGSTER_HOME=$(CURDIR)/var/dagster_home HB_DATA_ROOT=$(CURDIR)/$(DATA) $(BIN)/dagster dev
+	DAGSTER_HOME=$(CURDIR)/var/dagster_home HB_DATA_ROOT=$(CURDIR)/$(DATA) $(BIN)/dagster dev -w workspace.yaml
 
 bench: install
 	$(BIN)/python bench/bench_cut.py

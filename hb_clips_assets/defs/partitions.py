@@ -13,6 +13,19 @@ def game_period_key(game_id: str, period: str) -> MultiPartitionKey:
 
 
 def split_game_period(key) -> tuple[str, str]:
-    """(game_id, period) of a multi-partition key."""
+    """(game_id, period) of a game x period partition key.
+
+    The key is a MultiPartitionKey only when the run also carries the per-dimension
+    tags (``dagster/partition/game``, ``.../period``), as runs from a sensor's
+    RunRequest or ``execute_in_process`` do. A run launched with the single
+    ``dagster/partition`` tag (the GraphQL client, ``dagster asset materialize
+    --partition``) gives the plain ``"GAME|PERIOD"`` string, whose
+    parts are in the dimensions' name order (game, then period).
+    """
+    if not isinstance(key, MultiPartitionKey):  # a MultiPartitionKey is a str too: test it first
+        parts = key.split("|") if isinstance(key, str) else []
+        if len(parts) != 2 or not all(parts):
+            raise ValueError(f"partition key {key!r}: expected GAME|PERIOD")
+        key = game_period_partitions.get_partition_key_from_str(key)
     dims = key.keys_by_dimension
     return dims["game"], dims["period"]

@@ -1,4 +1,5 @@
-"""The scale-out path: a partition of the Celery job variant runs with every
+"""The scale-out path: with HB_EXECUTOR=celery, a partition of the project's one
+clip job (the same definitions, hb_clips_assets.definitions) runs with every
 step on a real `dagster-celery` worker, over RabbitMQ on 127.0.0.1:5672.
 
 Without RabbitMQ the test is skipped (it fails instead when HB_REQUIRE_SERVERS=1).
@@ -22,7 +23,7 @@ from dagster import DagsterInstance, DagsterRunStatus
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.defs.instance_config import seed_dagster_home
 from hb_clips_assets.defs.partitions import game_partitions
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.automation_support import (
     log_tail,
     partition_tags,
@@ -86,6 +87,8 @@ def test_a_partition_runs_on_a_celery_worker(rabbitmq, tmp_path):
         "HB_WORK_DIR": str(tmp_path / "work"),
         "HB_CELERY_BROKER": f"pyamqp://guest@{BROKER_HOST}:{BROKER_PORT}//",
         "HB_CELERY_QUEUE": queue,
+        # Both the run worker and the Celery worker load the definitions: the same executor choice on both.
+        "HB_EXECUTOR": "celery",
     }
     # The worker's config is the project's deploy/celery/worker.yaml with this test's queue.
     config = yaml.safe_load((ROOT / "deploy" / "celery" / "worker.yaml").read_text())
@@ -106,7 +109,7 @@ def test_a_partition_runs_on_a_celery_worker(rabbitmq, tmp_path):
         # The run worker: `dagster job execute` runs the job in its process, which hands every step to Celery.
         started = time.monotonic()
         runner = start_session(
-            [str(bin_dir / "dagster"), "job", "execute", "-m", "hb_clips_assets.defs.celery", "-a", "defs",
+            [str(bin_dir / "dagster"), "job", "execute", "-m", "hb_clips_assets.definitions", "-a", "defs",
              "-j", "clip_game_period", "--tags", json.dumps(partition_tags(GAME, "1"))],
             run_log, env, ROOT,
         )
@@ -139,4 +142,33 @@ def test_a_partition_runs_on_a_celery_worker(rabbitmq, tmp_path):
     finally:
         leftover = stop_session(worker) + (stop_session(runner) if runner is not None else [])
         instance.dispose()
+    assert leftover == [], f"processes still running after the stop: {leftover}"
+
+
+
+def test_the_scale_out_workspace_loads_from_a_celery_code_server(tmp_path):
+    """deploy/celery/workspace.yaml: the webserver and daemon load the location from a code server
+    started with HB_EXECUTOR=celery (here on a free port instead of 4266)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workspace = yaml.safe_load((ROOT / "deploy" / "celery" / "workspace.yaml").read_text())
+    grpc = workspace["load_from"][0]["grpc_server"]
+    assert (grpc["port"], grpc["location_name"]) == (4266, "hb_clips")
+    grpc["port"] = port
+    (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(workspace))
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "HB_EXECUTOR": "celery"}
+    log = tmp_path / "code-server.log"
+    server = start_session(
+        [str(bin_dir / "dagster"), "code-server", "start", "-m", "hb_clips_assets.definitions", "-h", "127.0.0.1",
+         "-p", str(port), "--location-name", "hb_clips"], log, env, ROOT)
+    try:
+        wait_for_line(log, "Started Dagster code server", server, 120)
+        proc = subprocess.run([str(bin_dir / "dagster"), "definitions", "validate", "-w", str(tmp_path / "workspace.yaml")],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
+        assert "All code locations passed validation" in proc.stdout + proc.stderr
+    finally:
+        leftover = stop_session(server)
     assert leftover == [], f"processes still running after the stop: {leftover}"
