@@ -58,16 +58,10 @@ def _print_summary(outcomes) -> None:
     without_period: dict[str, int] = {}
     for o in outcomes:
         # rows with no readable period are listed in every period: count them once per game
-        metrics_without_period = o.value("metrics", "rejected_rows_without_period", 0)
-        without_period[o.game_id] = metrics_without_period + o.value(
-            "event_segments", "rejected_shift_rows_without_period", 0
-        )
-        rejected = (
-            o.value("metrics", "rejected_rows", 0) - metrics_without_period + o.value("event_segments", "rejected_rows", 0)
-        )
+        without_period[o.game_id] = o.rejected_without_period
         print(
-            f"{o.game_id:<10} {o.period:<6} {'ok' if o.success else 'FAILED':<7} {o.value('clips', 'clips', 0):>5} "
-            f"{o.value('clips', 'clips_cut', 0):>4} {o.value('clips', 'clips_cached', 0):>6} {rejected:>8} {o.seconds:>8.1f}"
+            f"{o.game_id:<10} {o.period:<6} {'ok' if o.success else 'FAILED':<7} {o.clips:>5} "
+            f"{o.clips_cut:>4} {o.clips_cached:>6} {o.rejected_rows:>8} {o.seconds:>8.1f}"
         )
     for game_id, count in without_period.items():
         if count:

@@ -2,7 +2,7 @@
 
 They run after their asset in every run of the clip job, and alone through
 the ``verify_game_period`` job (or the UI's "Execute checks"). The logic is in
-:mod:`core.verify`; here each check gathers its inputs and reports.
+:mod:`hb_clips_assets.pipeline.verify`; here each check gathers its inputs and reports.
 """
 
 import warnings
@@ -19,7 +19,8 @@ from dagster import (
     asset_check,
 )
 
-from hb_clips_assets.pipeline.tables import records_from_table, segments_from_table
+from hb_clips_assets.domain.records import Segment
+from hb_clips_assets.pipeline.frames import records_from_frame
 from hb_clips_assets.pipeline.verify import (
     clip_stream_problem,
     coverage_problems,
@@ -30,8 +31,9 @@ from hb_clips_assets.pipeline.verify import (
     sample_evenly,
     source_path,
 )
+from hb_clips_assets.domain.records import ClipRecord
 from hb_clips_assets.video.probe import VideoError, probe_video
-from hb_clips_assets.defs.metadata import markdown_table
+from hb_clips_assets.defs.metadata import REJECTED_ROWS, SEGMENTS, table
 from hb_clips_assets.defs.partitions import game_period_partitions, split_game_period
 
 # Partitioned asset checks are a preview feature in dagster 1.13: one result per
@@ -48,7 +50,7 @@ def _result(problems: list[str], checked: int, what: str, severity=AssetCheckSev
         metadata={
             f"{what}_checked": checked,
             "problems": len(problems),
-            "problem_list": markdown_table(["problem"], [[p] for p in problems]),
+            "problem_list": table([{"problem": p} for p in problems], [("problem", "string")]),
             **extra,
         },
     )
@@ -64,7 +66,7 @@ def _result(problems: list[str], checked: int, what: str, severity=AssetCheckSev
 )
 def clip_coverage(context: AssetCheckExecutionContext, event_segments) -> AssetCheckResult:
     game_id, period = split_game_period(context.partition_key)
-    segments = segments_from_table(event_segments)
+    segments = records_from_frame(event_segments, Segment)
     rows = context.resources.media_index.get_index().clips(game_id, period)
     problems = coverage_problems(segments, rows)
     return _result(problems, len(segments), "events", clips_indexed=len(rows))
@@ -95,7 +97,7 @@ def objects_match_index(context: AssetCheckExecutionContext) -> AssetCheckResult
     "lasts as long as its range (packets probed, not decoded).",
 )
 def clip_frame_counts(context: AssetCheckExecutionContext, clips) -> AssetCheckResult:
-    records = records_from_table(clips)
+    records = records_from_frame(clips, ClipRecord)
     store = context.resources.object_store.get_store()
     problems = []
     for r in records:
@@ -122,8 +124,8 @@ def clip_frame_counts(context: AssetCheckExecutionContext, clips) -> AssetCheckR
     "pixels with the source frame and its neighbours).",
 )
 def clip_first_frames(context: AssetCheckExecutionContext, clips) -> AssetCheckResult:
-    records = sorted(records_from_table(clips), key=lambda r: (r.start_frame, r.event_id))
-    sample = sample_evenly(records, context.resources.check_settings.decode_sample)
+    records = sorted(records_from_frame(clips, ClipRecord), key=lambda r: (r.start_frame, r.event_id))
+    sample = sample_evenly(records, context.resources.check_settings.sample_size)
     store = context.resources.object_store.get_store()
     problems = []
     if sample:
@@ -165,17 +167,17 @@ def rejected_row_ratio(context: AssetCheckExecutionContext) -> AssetCheckResult:
     metrics = _latest_metadata(context, "metrics")
     segments = _latest_metadata(context, "event_segments")
     # Every row read ends as a segment or set aside, in metrics or in event_segments.
-    kept = int(segments.get("segments", 0))
-    rejected = int(metrics.get("rejected_rows", 0)) + int(segments.get("rejected_rows", 0))
+    kept = int(segments.get(SEGMENTS, 0))
+    rejected = int(metrics.get(REJECTED_ROWS, 0)) + int(segments.get(REJECTED_ROWS, 0))
     rows = kept + rejected
     ratio = rejected_ratio(rows, rejected)
-    limit = context.resources.check_settings.rejected_ratio_warn
+    limit = context.resources.check_settings.warn_ratio
     passed = ratio <= limit
     return AssetCheckResult(
         passed=passed,
         severity=AssetCheckSeverity.WARN,
         description=f"{rejected} of {rows} rows set aside ({ratio:.0%}; warns above {limit:.0%})",
-        metadata={"rows": rows, "rejected_rows": rejected, "rejected_ratio": round(ratio, 4), "warn_above": limit},
+        metadata={"rows": rows, REJECTED_ROWS: rejected, "rejected_ratio": round(ratio, 4), "warn_above": limit},
     )
 
 

@@ -1,6 +1,6 @@
 """Is a partition's index up to date with its input files? Asks the Dagster
 instance (the media_index asset's last materialization of the partition) and
-the media index; the comparison itself is :func:`core.arrivals.freshness`.
+the media index; the comparison itself is :func:`hb_clips_assets.pipeline.arrivals.freshness`.
 """
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunSta
 
 from hb_clips_assets.pipeline.arrivals import FileStat, freshness, latest_input_mtime_ns
 from hb_clips_assets.storage.index.repository import MediaIndex
+from hb_clips_assets.defs.metadata import CLIPS
 from hb_clips_assets.defs.partitions import game_period_key
 
 MEDIA_INDEX = AssetKey("media_index")
@@ -28,7 +29,7 @@ def last_indexing(instance: DagsterInstance, game_id: str, period: str) -> tuple
     if not records:
         return None, None
     mat = records[0].asset_materialization
-    clips = mat.metadata.get("clips") if mat is not None else None
+    clips = mat.metadata.get(CLIPS) if mat is not None else None
     return records[0].timestamp, (int(clips.value) if clips is not None else None)
 
 

@@ -1,46 +1,127 @@
-"""Materialization metadata shared by the assets: readable tables and previews."""
+"""Materialization metadata shared by the assets and checks: the keys read back
+elsewhere, column schemas, tables the UI renders inline, and the thumbnail preview.
+
+Keys that some other module reads back (the checks, freshness, the CLI runner's
+summary) are constants here, used by the writer and by every reader, so a
+rename cannot leave a reader on the old name.
+"""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
-import re
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
 
-from dagster import MetadataValue
+import pyarrow as pa
+from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableRecord, TableSchema
 from PIL import Image
+from sqlalchemy import Table
 
 from hb_clips_assets.domain.contract import Rejection
+from hb_clips_assets.pipeline.frames import arrow_schema
 
+# Dagster's own keys: the UI shows them as the asset's row count and columns.
+ROW_COUNT = "dagster/row_count"
+COLUMN_SCHEMA = "dagster/column_schema"
+
+# Read back by the checks (rejected_row_ratio), freshness and the CLI runner.
+CLIPS = "clips"  # clips and media_index: clips of the partition
+CLIPS_CUT = "clips_cut"
+CLIPS_CACHED = "clips_cached"
+CLIPS_FAILED = "clips_failed"
+SEGMENTS = "segments"  # event_segments: segments resolved (events and shifts)
+REJECTED_ROWS = "rejected_rows"  # metrics and event_segments: rows of this period set aside
+REJECTED_FIRST = "rejected_first"  # the table of those rows
+# Rows with no readable period are listed in every period of the game: counted once per game by readers.
+REJECTED_ROWS_WITHOUT_PERIOD = "rejected_rows_without_period"
+REJECTED_SHIFT_ROWS_WITHOUT_PERIOD = "rejected_shift_rows_without_period"
+PATH = "path"  # the IO manager: where the value is stored
+
+# Tables in metadata live in the event log: the first rows show what happened, the counts say how many.
 MAX_ROWS = 20
 
-
-# Line breaks of Markdown (\r too) and of str.splitlines: a value holding one would end its table row.
-_LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CELL_TYPES = {str: "string", int: "int", float: "float", bool: "bool"}
 
 
-def _cell(value) -> str:
-    return _LINE_BREAKS.sub(" ", str(value if value is not None else "")).replace("|", "\\|")
+# --------------------------------------------------------------------------- column schemas
 
 
-def markdown_table(headers: list[str], rows: list[list], total: int | None = None) -> MetadataValue:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows[:MAX_ROWS]]
-    total = len(rows) if total is None else total
-    if total > MAX_ROWS:
-        lines.append(f"\n_first {MAX_ROWS} of {total}_")
-    return MetadataValue.md("\n".join(lines) if rows else "_none_")
+def column_schema(schema: pa.Schema) -> TableSchema:
+    """A Dagster TableSchema of an Arrow schema (nested types spelled as Arrow spells them)."""
+    return TableSchema(columns=[TableColumn(name=f.name, type=str(f.type)) for f in schema])
 
 
-def rejection_metadata(rejected: list[Rejection], prefix: str = "rejected") -> dict:
-    return {
-        f"{prefix}_rows": len(rejected),
-        f"{prefix}_first": markdown_table(
-            ["file", "line", "event_id", "reason"], [[r.file, r.line, r.event_id, r.reason] for r in rejected]
-        ),
-    }
+def record_schema(*record_types: type | tuple[type, str]) -> TableSchema:
+    """The columns of a table of records, from the dataclasses' fields: ``cls`` or ``(cls, column prefix)``."""
+    parts = [arrow_schema(*(t if isinstance(t, tuple) else (t,))) for t in record_types]
+    return column_schema(pa.schema([f for part in parts for f in part]))
+
+
+def value_metadata(table: pa.Table) -> dict:
+    """Row count and columns of an asset's value (its DataFrame as Arrow, as stored)."""
+    return {ROW_COUNT: MetadataValue.int(table.num_rows), COLUMN_SCHEMA: MetadataValue.table_schema(column_schema(table.schema))}
+
+
+def sql_table_schema(table: Table) -> TableSchema:
+    """The columns of a database table (the media index's), with their SQL types and nullability."""
+    return TableSchema(columns=[
+        TableColumn(name=c.name, type=str(c.type), constraints=TableColumnConstraints(nullable=bool(c.nullable)))
+        for c in table.columns
+    ])
+
+
+# --------------------------------------------------------------------------- tables shown in the UI
+
+
+def _cell(value):
+    """A value as a table cell holds it (text, number, bool, empty); sequences and maps as readable text."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def table(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]]) -> MetadataValue:
+    """The first MAX_ROWS rows, as a table with the given (name, type) columns."""
+    schema = TableSchema(columns=[TableColumn(name=name, type=kind) for name, kind in columns])
+    records = [TableRecord({name: _cell(row.get(name)) for name, _ in columns}) for row in rows[:MAX_ROWS]]
+    return MetadataValue.table(records, schema=schema)
+
+
+def _cell_type(annotation) -> str:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]  # X | None: a column of X with empty cells
+    return _CELL_TYPES.get(annotation, "string")  # anything else is shown as text (see _cell)
+
+
+def records_table(records: Iterable, cls: type, fields: Sequence[str] | None = None) -> MetadataValue:
+    """A table of dataclass records, its columns (all fields, or ``fields``) typed from the annotations."""
+    hints = typing.get_type_hints(cls)
+    names = list(fields) if fields is not None else [f.name for f in dataclasses.fields(cls)]
+    rows = [{name: getattr(r, name) for name in names} for r in records]
+    return table(rows, [(name, _cell_type(hints[name])) for name in names])
+
+
+def rejections_table(rejected: list[Rejection]) -> MetadataValue:
+    return records_table(rejected, Rejection, ["file", "line", "period", "event_id", "reason"])
+
+
+def rejection_metadata(rejected: list[Rejection]) -> dict:
+    """How many rows were set aside, and the first of them with file, line and reason."""
+    return {REJECTED_ROWS: len(rejected), REJECTED_FIRST: rejections_table(rejected)}
 
 
 def thumbnail_preview(jpeg: bytes, width: int = 240) -> MetadataValue:
-    """A small inline JPEG, so the UI shows what was cut without leaving the page."""
+    """A small inline JPEG, so the UI shows what was cut without leaving the page.
+
+    Markdown with a data URI: Dagster has no image metadata type, and its Markdown renders one inline.
+    """
     image = Image.open(io.BytesIO(jpeg))
     image.thumbnail((width, width))
     buf = io.BytesIO()

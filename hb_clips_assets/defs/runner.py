@@ -8,8 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from hb_clips_assets.domain.contract import PERIODS, ContractError, read_metrics, validate_game_id
+from hb_clips_assets.domain.contract import PERIODS, ContractError, read_metrics
+from hb_clips_assets.domain.layout import DataRoot
 from hb_clips_assets.defs.failures import step_failure_message
+from hb_clips_assets.defs.metadata import (
+    CLIPS,
+    CLIPS_CACHED,
+    CLIPS_CUT,
+    REJECTED_ROWS,
+    REJECTED_ROWS_WITHOUT_PERIOD,
+    REJECTED_SHIFT_ROWS_WITHOUT_PERIOD,
+)
 
 DEFAULT_DAGSTER_HOME = "./var/dagster_home"
 
@@ -26,6 +35,31 @@ class PartitionOutcome:
     def value(self, asset: str, key: str, default=None):
         return self.metadata.get(asset, {}).get(key, default)
 
+    # The figures a summary shows, read here where the metadata keys are known (defs/metadata.py).
+    @property
+    def clips(self) -> int:
+        return self.value("clips", CLIPS, 0)
+
+    @property
+    def clips_cut(self) -> int:
+        return self.value("clips", CLIPS_CUT, 0)
+
+    @property
+    def clips_cached(self) -> int:
+        return self.value("clips", CLIPS_CACHED, 0)
+
+    @property
+    def rejected_without_period(self) -> int:
+        """Rows of the game with no readable period: listed in every period, so count them once per game."""
+        return (self.value("metrics", REJECTED_ROWS_WITHOUT_PERIOD, 0)
+                + self.value("event_segments", REJECTED_SHIFT_ROWS_WITHOUT_PERIOD, 0))
+
+    @property
+    def rejected_rows(self) -> int:
+        """Rows of this period set aside, by metrics or event_segments (not those without a period)."""
+        return (self.value("metrics", REJECTED_ROWS, 0) - self.value("metrics", REJECTED_ROWS_WITHOUT_PERIOD, 0)
+                + self.value("event_segments", REJECTED_ROWS, 0))
+
 
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME, defaulting to ./var/dagster_home, seeded with the project's dagster.yaml
@@ -38,13 +72,13 @@ def ensure_dagster_home() -> Path:
     return home
 
 
-def plan_partitions(data_root: Path, games: list[str] | None, warn: Callable[[str], None]) -> list[tuple[str, str]]:
+def plan_partitions(data_root: Path | DataRoot, games: list[str], warn: Callable[[str], None]) -> list[tuple[str, str]]:
     """Game x period pairs that have a period video; warns about events whose video is missing."""
+    layout = data_root if isinstance(data_root, DataRoot) else DataRoot(data_root)
     found = []
     for game_id in games:
-        validate_game_id(game_id)
-        videos = {p for p in PERIODS if (data_root / "video" / game_id / f"{p}.mp4").is_file()}
-        metrics_path = data_root / "metrics" / f"{game_id}.csv"
+        videos = set(layout.periods_with_video(game_id))  # checks the game id before it names a path
+        metrics_path = layout.metrics(game_id)
         if not metrics_path.is_file():
             warn(f"game {game_id}: no metrics file {metrics_path}; skipped")
             continue
@@ -54,7 +88,7 @@ def plan_partitions(data_root: Path, games: list[str] | None, warn: Callable[[st
             periods_with_events = set()
             warn(f"game {game_id}: {exc} (its partitions will fail)")
         for period in sorted(periods_with_events - videos, key=PERIODS.index):
-            warn(f"game {game_id} period {period}: events but no video {data_root / 'video' / game_id / (period + '.mp4')}; skipped")
+            warn(f"game {game_id} period {period}: events but no video {layout.video(game_id, period)}; skipped")
         found += [(game_id, p) for p in PERIODS if p in videos]
     return found
 
@@ -80,14 +114,16 @@ def run_partitions(
     from hb_clips_assets.defs.partitions import game_partitions, game_period_key
 
     instance = DagsterInstance.get()
-    if (Path(os.environ.get("HB_DATA_ROOT", ".")) / "schedule.csv").exists():
-        reference = defs.resolve_job_def(reference_job.name).execute_in_process(
-            instance=instance, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
-        if not reference.success:  # the clips do not need them: say so and go on
-            failure = next((e for e in reference.all_events if e.is_step_failure), None)
-            progress(f"warning: schedule/roster not refreshed: {step_failure_message(failure) if failure else 'failed'}")
+    # The clip runs read the schedule and roster tables as inputs (opponents, shift teams): refresh
+    # them first from the CSVs (an absent CSV is an empty table). A bad file leaves the last good
+    # tables, and the clips do without what it would have added: say so and go on.
+    reference = defs.resolve_job_def(reference_job.name).execute_in_process(
+        instance=instance, raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+    if not reference.success:
+        failure = next((e for e in reference.all_events if e.is_step_failure), None)
+        progress(f"warning: schedule/roster not refreshed: {step_failure_message(failure) if failure else 'failed'}")
     games = sorted({g for g, _ in pairs})
     known = set(instance.get_dynamic_partitions(game_partitions.name))
     new = [g for g in games if g not in known]
@@ -114,7 +150,7 @@ def run_partitions(
         status = "ok" if outcome.success else f"FAILED: {error}"
         progress(
             f"[{i}/{len(pairs)}] game {game_id} period {period}: {status} "
-            f"({outcome.value('clips', 'clips', 0)} clips, {outcome.value('clips', 'clips_cut', 0)} cut, "
+            f"({outcome.clips} clips, {outcome.clips_cut} cut, "
             f"{outcome.seconds:.1f} s, run {result.run_id[:8]})"
         )
     return outcomes

@@ -10,30 +10,24 @@ import pytest
 from dagster import AssetCheckSeverity, Definitions, instance_for_test, materialize
 from sqlalchemy import text
 
-from hb_clips_assets.defs.assets import clip_assets, event_segments, metrics
-from hb_clips_assets.defs.automation_settings import CheckSettingsResource
+from hb_clips_assets.defs.assets import event_segments, metrics, reference_assets
 from hb_clips_assets.defs.checks import clip_checks, rejected_row_ratio
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.video.cut.full import cut_clip
 from hb_clips_assets.video.probe import probe_video
 from hb_clips_assets.definitions import verify_game_period_job
-from hb_clips_assets.defs.io_managers import ParquetIOManager
 from hb_clips_assets.defs.partitions import game_partitions, game_period_key
-from hb_clips_assets.defs.resources import ClipSettingsResource, DataRootResource, MediaIndexResource, ObjectStoreResource
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.defs.resources import CheckSettingsResource
+from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.automation_support import partition_tags
+from hb_clips_tests.resources import pipeline_assets, pipeline_resources, table_rows
 
 GAME, PERIOD = "20031", "1"
 CHECKS = {"clip_coverage", "objects_match_index", "clip_frame_counts", "clip_first_frames", "rejected_row_ratio"}
 
 
 def resources_for(base: Path, **settings) -> dict:
-    return {
-        "data_root": DataRootResource(path=str(base / "data")),
-        "object_store": ObjectStoreResource(url=str(base / "store")),
-        "media_index": MediaIndexResource(url=f"sqlite:///{base / 'index' / 'media.db'}"),
-        "clip_settings": ClipSettingsResource(workers=2),
-        "table_io_manager": ParquetIOManager(base_dir=str(base / "work")),
+    return pipeline_resources(base / "data", base / "work", base / "store", f"sqlite:///{base / 'index' / 'media.db'}") | {
         "check_settings": CheckSettingsResource(**({"rejected_ratio_warn": 0.35} | settings)),
     }
 
@@ -50,7 +44,7 @@ def good(tmp_path_factory):
     with instance_for_test() as instance:
         instance.add_dynamic_partitions(game_partitions.name, [GAME])
         result = materialize(
-            [*clip_assets, *clip_checks], partition_key=game_period_key(GAME, PERIOD), instance=instance,
+            [*pipeline_assets, *clip_checks], partition_key=game_period_key(GAME, PERIOD), instance=instance,
             resources=resources_for(base), raise_on_error=False,
         )
         assert result.success
@@ -73,7 +67,7 @@ def copy(good, tmp_path):
 
 def run_checks(good, base: Path, **settings) -> dict:
     defs = Definitions(
-        assets=clip_assets, asset_checks=clip_checks, jobs=[verify_game_period_job], resources=resources_for(base, **settings)
+        assets=pipeline_assets, asset_checks=clip_checks, jobs=[verify_game_period_job], resources=resources_for(base, **settings)
     )
     result = defs.resolve_job_def(verify_game_period_job.name).execute_in_process(
         instance=good["instance"], tags=partition_tags(GAME, PERIOD), raise_on_error=False
@@ -92,6 +86,7 @@ def failing(found: dict) -> set[str]:
 def test_every_check_passes_in_the_run_that_cuts_the_partition(good):
     found = good["in_run"]
     assert set(found) == CHECKS and failing(found) == set()
+    assert all(table_rows(e.metadata["problem_list"].value) == [] for e in found.values() if "problem_list" in e.metadata)
     clips = MediaIndex(f"sqlite:///{good['base'] / 'index' / 'media.db'}").count_clips(GAME, PERIOD)
     assert clips >= 8
     assert found["clip_coverage"].metadata["events_checked"].value == clips
@@ -110,6 +105,10 @@ def test_a_deleted_object(good, copy):
     assert failing(found) == {"objects_match_index", "clip_frame_counts"}
     assert "is missing" in found["objects_match_index"].description
     assert found["objects_match_index"].severity == AssetCheckSeverity.ERROR
+    # the details are a table the UI renders, one row per problem
+    details = found["objects_match_index"].metadata
+    problems = [r["problem"] for r in table_rows(details["problem_list"].value)]
+    assert len(problems) == details["problems"].value >= 1 and any("is missing" in p for p in problems)
 
 
 def test_a_truncated_clip(good, copy):
@@ -149,7 +148,7 @@ def test_the_rejected_row_ratio_warns_on_a_bad_metrics_file(good, tmp_path):
 
     def ratio_check():
         result = materialize(
-            [metrics, event_segments, rejected_row_ratio], partition_key=game_period_key(GAME, PERIOD),
+            [*reference_assets, metrics, event_segments, rejected_row_ratio], partition_key=game_period_key(GAME, PERIOD),
             instance=instance, resources=resources_for(tmp_path), raise_on_error=False,
         )
         assert result.success

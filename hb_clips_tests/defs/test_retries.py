@@ -9,16 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
-from dagster import Backoff, Jitter, RetryPolicy, instance_for_test, materialize
+from dagster import Backoff, Jitter, RetryPolicy, instance_for_test
 
 import hb_clips_assets.pipeline.cutting as cutting
-from hb_clips_assets.defs.assets import clip_assets, clips, media_index
+from hb_clips_assets.defs.assets import clips, media_index
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.defs.failures import TRANSIENT_RETRIES, step_failure_message
-from hb_clips_assets.defs.io_managers import ParquetIOManager
-from hb_clips_assets.defs.partitions import game_partitions, game_period_key
-from hb_clips_assets.defs.resources import ClipSettingsResource, DataRootResource, MediaIndexResource, ObjectStoreResource
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.defs.partitions import game_partitions
+from hb_clips_assets.sample import write_sample_data
+from hb_clips_tests.resources import pipeline_resources, run_partition
 
 GAME, PERIOD = "20031", "2"
 
@@ -33,13 +32,7 @@ def sample(tmp_path_factory) -> Path:
 @pytest.fixture
 def env(tmp_path, sample):
     shutil.copytree(sample, tmp_path / "data")
-    resources = {
-        "data_root": DataRootResource(path=str(tmp_path / "data")),
-        "object_store": ObjectStoreResource(url=str(tmp_path / "store")),
-        "media_index": MediaIndexResource(url=f"sqlite:///{tmp_path / 'media.db'}"),
-        "clip_settings": ClipSettingsResource(workers=2),
-        "table_io_manager": ParquetIOManager(base_dir=str(tmp_path / "work")),
-    }
+    resources = pipeline_resources(tmp_path / "data", tmp_path / "work", tmp_path / "store", f"sqlite:///{tmp_path / 'media.db'}")
     with instance_for_test() as instance:
         instance.add_dynamic_partitions(game_partitions.name, [GAME])
         yield {"tmp": tmp_path, "resources": resources, "instance": instance,
@@ -61,10 +54,7 @@ def quick_retries(monkeypatch):
 
 
 def run(env):
-    return materialize(
-        clip_assets, partition_key=game_period_key(GAME, PERIOD), instance=env["instance"],
-        resources=env["resources"], raise_on_error=False,
-    )
+    return run_partition(GAME, PERIOD, env["instance"], env["resources"])[0]
 
 
 def clip_metadata(result) -> list[dict]:

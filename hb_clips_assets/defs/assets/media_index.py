@@ -1,11 +1,19 @@
 """Rows of media.clips, media.clip_assets and media.clip_tags for one game period."""
-from dagster import AssetExecutionContext, MaterializeResult, asset
+import pandas as pd
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from hb_clips_assets.pipeline.tables import records_from_table
 from hb_clips_assets.defs.failures import TRANSIENT_RETRIES
-from hb_clips_assets.defs.metadata import markdown_table
+from hb_clips_assets.defs.metadata import CLIPS, COLUMN_SCHEMA, ROW_COUNT, sql_table_schema, table
 from hb_clips_assets.defs.partitions import game_period_partitions, split_game_period
 from hb_clips_assets.defs.resources import MediaIndexResource, ObjectStoreResource
+from hb_clips_assets.pipeline.frames import records_from_frame
+from hb_clips_assets.storage.index.models import Clip
+from hb_clips_assets.domain.records import ClipRecord
+
+# What this asset is: the partition's rows of media.clips.
+_INDEX_SCHEMA = sql_table_schema(Clip.__table__)
+_ROWS_COLUMNS = [("clip_id", "string"), ("event_id", "string"), ("event_type", "string"), ("team", "string"),
+                 ("opponent", "string"), ("start_s", "float"), ("duration_s", "float")]
 
 
 @asset(
@@ -13,13 +21,14 @@ from hb_clips_assets.defs.resources import MediaIndexResource, ObjectStoreResour
     group_name="clips",
     kinds={"sql"},
     retry_policy=TRANSIENT_RETRIES,
+    metadata={COLUMN_SCHEMA: _INDEX_SCHEMA},
     description="The partition's clips in the media index, written in one transaction with upserts; "
     "rows of clips that no longer exist (replaced video, corrected metrics) are removed with their objects "
     "(queued in media.pending_deletions in the same transaction, so a killed run's leftovers go on the next run).",
 )
-def media_index(context: AssetExecutionContext, clips, media_index: MediaIndexResource, object_store: ObjectStoreResource):
+def media_index(context: AssetExecutionContext, clips: pd.DataFrame, media_index: MediaIndexResource, object_store: ObjectStoreResource):
     game_id, period = split_game_period(context.partition_key)
-    records = records_from_table(clips)
+    records = records_from_frame(clips, ClipRecord)
     index = media_index.get_index()
     result = index.write_partition(game_id, period, records)  # also queues the stale objects' keys
     store = object_store.get_store()
@@ -41,18 +50,18 @@ def media_index(context: AssetExecutionContext, clips, media_index: MediaIndexRe
     )
     return MaterializeResult(
         metadata={
-            "clips": result.clips,
+            CLIPS: result.clips,
+            ROW_COUNT: MetadataValue.int(result.clips),
+            COLUMN_SCHEMA: MetadataValue.table_schema(_INDEX_SCHEMA),
             "rows_inserted": result.inserted,
             "stale_objects_removed": len(deleted),
             "clips_in_game": index.count_clips(game_id),
             "database": index.engine.url.render_as_string(hide_password=True),
-            "rows": markdown_table(
-                ["clip_id", "event_id", "event_type", "team", "opponent", "start_s", "duration_s"],
-                [
-                    [r["clip_id"][:12], r["event_id"], r["event_type"], r["team"], r["opponent"],
-                     f"{r['start_s']:.3f}", f"{r['duration_s']:.3f}"]
-                    for r in index.clips(game_id, period)
-                ],
+            "rows": table(
+                [{"clip_id": r["clip_id"][:12], "event_id": r["event_id"], "event_type": r["event_type"], "team": r["team"],
+                  "opponent": r["opponent"], "start_s": round(r["start_s"], 3), "duration_s": round(r["duration_s"], 3)}
+                 for r in index.clips(game_id, period)],
+                _ROWS_COLUMNS,
             ),
         }
     )

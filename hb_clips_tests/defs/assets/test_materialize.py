@@ -6,20 +6,20 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from dagster import instance_for_test, materialize
+from dagster import instance_for_test
 
-from hb_clips_assets.defs.assets import clip_assets
-from hb_clips_assets.domain.contract import read_metrics, read_shifts
+from hb_clips_assets.domain.contract import read_metrics
+from hb_clips_assets.domain.shifts import read_shifts
 from hb_clips_assets.domain.hashing import sha256_file
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.domain.timecode import timecode_to_frame
-from hb_clips_assets.sample.synth import write_marked_video
+from hb_clips_assets.sample import write_marked_video
 from hb_clips_assets.defs.failures import step_failure_message
-from hb_clips_assets.defs.io_managers import ParquetIOManager
-from hb_clips_assets.defs.partitions import game_partitions, game_period_key
-from hb_clips_assets.defs.resources import ClipSettingsResource, DataRootResource, MediaIndexResource, ObjectStoreResource
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.defs.partitions import game_partitions
+from hb_clips_assets.defs.resources import ClipSettingsResource
+from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.media_checks import decode_clip, jpeg_mark
+from hb_clips_tests.resources import pipeline_resources, run_partition, table_rows
 
 GAME = "20031"
 PERIOD_SECONDS = 8.0
@@ -37,13 +37,7 @@ def env(tmp_path, sample_root):
     """A fresh data root copy, store, index and Dagster instance for each test."""
     data = tmp_path / "data"
     shutil.copytree(sample_root, data)
-    resources = {
-        "data_root": DataRootResource(path=str(data)),
-        "object_store": ObjectStoreResource(url=str(tmp_path / "store")),
-        "media_index": MediaIndexResource(url=f"sqlite:///{tmp_path / 'media.db'}"),
-        "clip_settings": ClipSettingsResource(workers=2),
-        "table_io_manager": ParquetIOManager(base_dir=str(tmp_path / "work")),
-    }
+    resources = pipeline_resources(data, tmp_path / "work", tmp_path / "store", f"sqlite:///{tmp_path / 'media.db'}")
     with instance_for_test() as instance:
         instance.add_dynamic_partitions(game_partitions.name, [GAME])
         yield {"data": data, "store": tmp_path / "store", "db": f"sqlite:///{tmp_path / 'media.db'}",
@@ -51,15 +45,7 @@ def env(tmp_path, sample_root):
 
 
 def run(env, period: str):
-    result = materialize(
-        clip_assets, partition_key=game_period_key(GAME, period), instance=env["instance"],
-        resources=env["resources"], raise_on_error=False,
-    )
-    meta = {}
-    for event in result.get_asset_materialization_events():
-        mat = event.event_specific_data.materialization
-        meta[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-    return result, meta
+    return run_partition(GAME, period, env["instance"], env["resources"])
 
 
 def expected_events(data: Path, period: str, fps: Fraction, frame_count: int) -> dict[str, int]:
@@ -105,10 +91,10 @@ def test_full_game_materializes_rows_and_objects(env):
         smart, full = meta["clips"]["clips_smart_cut"], meta["clips"]["clips_full_reencode"]
         assert smart + full == meta["clips"]["clips_cut"] and smart > 0
         assert meta["clips"]["frames_copied"] > 0
-        table = meta["clips"]["clips_table"]
-        assert table.count("| smart (") == smart and table.count("| full re-encode |") == full
+        how = [row["cut"] for row in table_rows(meta["clips"]["clips_table"])]
+        assert sum(h.startswith("smart (") for h in how) == smart and how.count("full re-encode") == full
         if full:
-            assert "no IDR" in meta["clips"]["full_reencode_reasons"]
+            assert any("no IDR" in row["reason"] for row in table_rows(meta["clips"]["full_reencode_reasons"]))
         assert meta["media_index"]["clips"] == len(expected) + len(shifts)
         # every rejected row of this period is counted (metrics + segments stages)
         assert meta["metrics"]["rejected_rows"] + meta["event_segments"]["rejected_rows"] >= 1
@@ -193,12 +179,12 @@ def test_cutter_setting_full_reencodes_every_clip_under_other_ids(env):
     smart_result, smart_meta = run(env, "1")
     assert smart_result.success and smart_meta["clips"]["clips_smart_cut"] > 0
     smart_ids = {r["clip_id"] for r in MediaIndex(env["db"]).clips(GAME, "1")}
-    env["resources"]["clip_settings"] = ClipSettingsResource(workers=2, cutter="full")
+    env["resources"]["clip_settings"] = ClipSettingsResource(workers=2, cutter="full", work_dir=str(env["data"].parent / "work"))
     result, meta = run(env, "1")
     assert result.success
     assert meta["clips"]["cutter"] == "full" and meta["clips"]["clips_smart_cut"] == 0
     assert meta["clips"]["clips_full_reencode"] == meta["clips"]["clips_cut"] == meta["clips"]["clips"] > 0
-    assert "full re-encode configured" in meta["clips"]["full_reencode_reasons"]
+    assert all("full re-encode configured" in row["reason"] for row in table_rows(meta["clips"]["full_reencode_reasons"]))
     full_ids = {r["clip_id"] for r in MediaIndex(env["db"]).clips(GAME, "1")}
     assert len(full_ids) == len(smart_ids) and not full_ids & smart_ids
     assert meta["media_index"]["stale_objects_removed"] == 2 * len(smart_ids)

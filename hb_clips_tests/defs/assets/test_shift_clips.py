@@ -6,17 +6,16 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from dagster import instance_for_test, materialize
+from dagster import instance_for_test
 
-from hb_clips_assets.defs.assets import clip_assets
-from hb_clips_assets.domain.contract import read_roster, read_shifts
+from hb_clips_assets.domain.reference import read_roster
+from hb_clips_assets.domain.shifts import read_shifts
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.domain.timecode import timecode_to_frame
-from hb_clips_assets.defs.io_managers import ParquetIOManager
-from hb_clips_assets.defs.partitions import game_partitions, game_period_key
-from hb_clips_assets.defs.resources import ClipSettingsResource, DataRootResource, MediaIndexResource, ObjectStoreResource
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.defs.partitions import game_partitions
+from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.media_checks import decode_clip, jpeg_mark
+from hb_clips_tests.resources import pipeline_resources, run_partition, table_rows
 
 GAME = "20038"
 PERIOD = "2"
@@ -40,21 +39,10 @@ def result(tmp_path_factory):
     good_lines = len(shifts.read_text().splitlines())
     with shifts.open("a", encoding="utf-8") as fh:
         fh.write("\n".join(BAD_ROWS) + "\n")
-    resources = {
-        "data_root": DataRootResource(path=str(data)),
-        "object_store": ObjectStoreResource(url=str(root / "store")),
-        "media_index": MediaIndexResource(url=f"sqlite:///{root / 'media.db'}"),
-        "clip_settings": ClipSettingsResource(workers=2),
-        "table_io_manager": ParquetIOManager(base_dir=str(root / "work")),
-    }
+    resources = pipeline_resources(data, root / "work", root / "store", f"sqlite:///{root / 'media.db'}")
     with instance_for_test() as instance:
         instance.add_dynamic_partitions(game_partitions.name, [GAME])
-        run = materialize(clip_assets, partition_key=game_period_key(GAME, PERIOD), instance=instance,
-                          resources=resources, raise_on_error=False)
-    meta = {}
-    for event in run.get_asset_materialization_events():
-        mat = event.event_specific_data.materialization
-        meta[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        run, meta = run_partition(GAME, PERIOD, instance, resources)
     return {"run": run, "meta": meta, "data": data, "store": root / "store", "db": f"sqlite:///{root / 'media.db'}",
             "first_bad_line": good_lines + 1}
 
@@ -96,12 +84,13 @@ def test_every_shift_of_the_period_is_a_clip(result):
 def test_bad_shift_rows_are_reported_with_file_line_and_reason(result):
     meta = result["meta"]["event_segments"]
     first = result["first_bad_line"]
-    table = meta["rejected_first"]
+    rows = table_rows(meta["rejected_first"])
     # the three rows of this period, by line, in the rejected table, and counted
     assert meta["rejected_rows"] >= 3
     for offset, reason in ((0, "malformed timecode"), (1, "not in roster.csv"), (2, "not after it starts")):
-        line = next(l for l in table.splitlines() if f"| {first + offset} |" in l)
-        assert f"shifts/{GAME}.csv" in line and reason in line
+        row = next(r for r in rows if r["line"] == first + offset)
+        assert row["file"].endswith(f"shifts/{GAME}.csv") and reason in row["reason"] and row["period"] == PERIOD
     # the row with no readable period is listed apart, not counted in this period's rejected_rows
     assert meta["rejected_shift_rows_without_period"] == 1
-    assert "unknown period" in meta["rejected_shift_rows_without_period_list"]
+    (apart,) = table_rows(meta["rejected_shift_rows_without_period_list"])
+    assert apart["line"] == first + 3 and "unknown period" in apart["reason"]
