@@ -76,6 +76,8 @@ _ALL = (
     Setting("HB_MEDIA_DB_URL", "sqlite:///var/media.db", "SQLAlchemy URL of the media index", secret=True),
     Setting("HB_WORK_DIR", "./var/work", "intermediate Parquet tables and the cutters' scratch folders"),
     Setting("HB_CUT_WORKERS", str(min(2, os.cpu_count() or 1)), "clips cut in parallel within one partition", _int(1)),
+    Setting("HB_MAX_REMOVED_SHARE", "0.5", "a new version of a period's inputs may remove at most this share of "
+            "its indexed clips (and never all of them) unless forced with --accept-removals", _float),
     Setting("HB_CUTTER", "smart", "smart (copy what can be copied) or full (re-encode every clip)", _choice("smart", "full")),
     # Google Cloud Storage
     Setting("HB_GCS_ENDPOINT", "", "GCS emulator URL; empty: real GCS with Application Default Credentials"),

@@ -45,11 +45,11 @@ def materialized_metadata(result) -> dict[str, dict]:
     return meta
 
 
-def run_partition(game_id: str, period: str, instance, resources: dict, assets=None):
+def run_partition(game_id: str, period: str, instance, resources: dict, assets=None, run_config=None):
     """Materialize one game x period (with the reference tables): (result, metadata by asset)."""
     result = materialize(
         pipeline_assets if assets is None else assets, partition_key=game_period_key(game_id, period),
-        instance=instance, resources=resources, raise_on_error=False,
+        instance=instance, resources=resources, raise_on_error=False, run_config=run_config,
     )
     return result, materialized_metadata(result)
 

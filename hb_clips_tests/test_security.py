@@ -240,18 +240,22 @@ def test_hostile_extra_column_names_become_tag_names_verbatim_or_a_file_error(na
 
 
 def test_a_line_break_in_a_value_cannot_break_the_metadata_table(sandbox):
-    """A quoted CR in an event_id (any value shown in a metadata table) stays inside its row."""
-    from hb_clips_assets.defs.metadata import markdown_table, rejection_metadata
+    """A quoted CR in an event_id (any value shown in a metadata table) stays one cell of one row:
+    tables are structured (MetadataValue.table), so a value cannot add rows or headings."""
+    from dagster import TableMetadataValue
+
+    from hb_clips_assets.defs.metadata import rejection_metadata
+    from hb_clips_tests.resources import table_rows
 
     evil = "e9\r# injected heading\r| fake | row |"
     path = write_csv(sandbox / "data" / "metrics.csv", list(GOOD["metrics"]),
                      [list(dict(GOOD["metrics"], event_id=evil, timecode="bogus").values())])
     parsed = read_metrics(path, "G1")
-    md = rejection_metadata(parsed.rejected)["rejected_first"].value
+    table = rejection_metadata(parsed.rejected)["rejected_first"]
+    assert isinstance(table, TableMetadataValue)
     assert parsed.rejected[0].event_id == evil
-    assert len(md.splitlines()) == 3 and md.splitlines()[2].replace("\\|", "").count("|") == 5
-    md = markdown_table(["a"], [[f"x{c}y"] for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"]).value
-    assert len(md.splitlines()) == 2 + 10
+    (row,) = table_rows(table)
+    assert row["event_id"] == evil and row["line"] == 2 and "timecode" in row["reason"]
 
 
 # --------------------------------------------------------------------------- file names (arrival sensor)

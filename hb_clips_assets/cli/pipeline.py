@@ -47,7 +47,7 @@ def cmd_run(args) -> int:
         print(f"error: nothing to do: no game under {data_root} has both metrics and a period video", file=sys.stderr)
         return 2
     print(f"data root {data_root}: {len(pairs)} game x period partitions to materialize")
-    outcomes = run_partitions(pairs, log_level="WARNING" if args.quiet else "INFO")
+    outcomes = run_partitions(pairs, log_level="WARNING" if args.quiet else "INFO", accept_removals=args.accept_removals)
     _print_summary(outcomes)
     return 0 if all(o.success for o in outcomes) else 1
 
@@ -128,6 +128,9 @@ def add_pipeline_commands(sub) -> None:
     p.add_argument("--data-root", help=f"data root (default $HB_DATA_ROOT or {SETTINGS['HB_DATA_ROOT'].default})")
     p.add_argument("--game", action="append", help="only this game (repeatable)")
     p.add_argument("--quiet", action="store_true", help="only warnings from Dagster's own log")
+    p.add_argument("--accept-removals", action="store_true",
+                   help="index new inputs even where they remove most or all of a period's indexed clips "
+                   "(refused otherwise, so a bad re-export cannot empty the index)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("db", help="media index schema: apply or check the Alembic migrations")

@@ -105,8 +105,13 @@ def run_partitions(
     pairs: list[tuple[str, str]],
     log_level: str = "INFO",
     progress: Callable[[str], None] = print,
+    accept_removals: bool = False,
 ) -> list[PartitionOutcome]:
-    """Materialize each pair with the project's job; failures are collected, not raised."""
+    """Materialize each pair with the project's job; failures are collected, not raised.
+
+    ``accept_removals``: index a version even where it removes most (or all) of a period's indexed
+    clips (``media_index`` refuses that otherwise, so a bad re-export cannot empty the index).
+    """
     ensure_dagster_home()
     from dagster import DagsterInstance
 
@@ -139,7 +144,10 @@ def run_partitions(
             partition_key=game_period_key(game_id, period),
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": log_level}}},
+                "ops": {"media_index": {"config": {"accept_removals": accept_removals}}},
+            },
         )
         error = None
         if not result.success:

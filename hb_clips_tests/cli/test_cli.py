@@ -6,7 +6,7 @@ from dagster import DagsterInstance
 
 from hb_clips_assets.cli.main import main
 from hb_clips_assets.storage.index.repository import MediaIndex
-from hb_clips_assets.sample.data import write_sample_data
+from hb_clips_assets.sample import write_sample_data
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
 """Rows of media.clips, media.clip_assets and media.clip_tags for one game period."""
 import pandas as pd
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
+from pydantic import Field
 
 from hb_clips_assets.defs.failures import TRANSIENT_RETRIES
 from hb_clips_assets.defs.metadata import CLIPS, COLUMN_SCHEMA, ROW_COUNT, sql_table_schema, table
 from hb_clips_assets.defs.partitions import game_period_partitions, split_game_period
-from hb_clips_assets.defs.resources import MediaIndexResource, ObjectStoreResource
+from hb_clips_assets.defs.resources import DataRootResource, MediaIndexResource, ObjectStoreResource
+from hb_clips_assets.pipeline.removals import plan_removals, refusal
+from hb_clips_assets.settings import value
 from hb_clips_assets.pipeline.frames import records_from_frame
 from hb_clips_assets.storage.index.models import Clip
 from hb_clips_assets.domain.records import ClipRecord
@@ -14,6 +17,14 @@ from hb_clips_assets.domain.records import ClipRecord
 _INDEX_SCHEMA = sql_table_schema(Clip.__table__)
 _ROWS_COLUMNS = [("clip_id", "string"), ("event_id", "string"), ("event_type", "string"), ("team", "string"),
                  ("opponent", "string"), ("start_s", "float"), ("duration_s", "float")]
+
+
+class MediaIndexConfig(Config):
+    accept_removals: bool = Field(
+        default=False,
+        description="Index this version even if it removes more of the period's indexed clips than "
+        "HB_MAX_REMOVED_SHARE allows (or all of them); hb-clips run --accept-removals sets it",
+    )
 
 
 @asset(
@@ -26,10 +37,19 @@ _ROWS_COLUMNS = [("clip_id", "string"), ("event_id", "string"), ("event_type", "
     "rows of clips that no longer exist (replaced video, corrected metrics) are removed with their objects "
     "(queued in media.pending_deletions in the same transaction, so a killed run's leftovers go on the next run).",
 )
-def media_index(context: AssetExecutionContext, clips: pd.DataFrame, media_index: MediaIndexResource, object_store: ObjectStoreResource):
+def media_index(context: AssetExecutionContext, config: MediaIndexConfig, clips: pd.DataFrame,
+                media_index: MediaIndexResource, object_store: ObjectStoreResource, data_root: DataRootResource):
     game_id, period = split_game_period(context.partition_key)
     records = records_from_frame(clips, ClipRecord)
     index = media_index.get_index()
+    # Before anything is written or deleted: a bad re-export must not take indexed clips with it.
+    removals = plan_removals((r["event_id"] for r in index.clips(game_id, period)), (r.event_id for r in records))
+    refused = refusal(removals, value("HB_MAX_REMOVED_SHARE"), game_id, period, data_root.layout.metrics(game_id))
+    if refused and not config.accept_removals:
+        raise Failure(refused, allow_retries=False,
+                      metadata={"indexed_clips": len(removals.indexed), "clips_it_would_remove": len(removals.removed)})
+    if refused:
+        context.log.warning(f"accepted by accept_removals: {refused.split('. Nothing was removed')[0]}")
     result = index.write_partition(game_id, period, records)  # also queues the stale objects' keys
     store = object_store.get_store()
     # After the commit, so a kill never leaves a row naming a missing object. The keys come from
@@ -54,6 +74,8 @@ def media_index(context: AssetExecutionContext, clips: pd.DataFrame, media_index
             ROW_COUNT: MetadataValue.int(result.clips),
             COLUMN_SCHEMA: MetadataValue.table_schema(_INDEX_SCHEMA),
             "rows_inserted": result.inserted,
+            "clips_removed": len(removals.removed),
+            "removals_accepted": bool(refused),  # more removed than the guard allows, forced by accept_removals
             "stale_objects_removed": len(deleted),
             "clips_in_game": index.count_clips(game_id),
             "database": index.engine.url.render_as_string(hide_password=True),

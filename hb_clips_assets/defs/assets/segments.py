@@ -3,7 +3,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Output, asset
 
 from hb_clips_assets.domain.contract import ContractError, MetricEvent, Rejection
-from hb_clips_assets.domain.reference import RosterPlayer, ScheduledGame
+from hb_clips_assets.domain.reference import RosterPlayer, ScheduledGame, read_roster, read_schedule
 from hb_clips_assets.domain.shifts import read_shifts
 from hb_clips_assets.domain.identity import source_fingerprint
 from hb_clips_assets.domain.segments import resolve_segments, resolve_shift_segments
@@ -43,6 +43,17 @@ def _teams(roster: pd.DataFrame | None) -> dict[str, str] | None:
     if roster is None or roster.empty:
         return None
     return {p.player_id: p.team for p in records_from_frame(roster, RosterPlayer)}
+
+
+def _unmaterialized_fallback(context: AssetExecutionContext, name: str, frame, path, read, record_type):
+    """A reference table this run does not refresh and nobody materialized yet (a sensor's first run,
+    a fresh instance): read its CSV now, as materializing it would, rather than go without opponents
+    or shift teams. Once materialized, the table is what the partitions read (a bad new CSV then
+    fails only the reference asset, and the clips keep the last good table)."""
+    if frame is not None or not path.exists():
+        return frame
+    context.log.warning(f"{name} has not been materialized yet: read {path} directly (materialize refresh_reference)")
+    return records_to_frame(list(read(path).values()), record_type)
 
 
 def _shift_segments(
@@ -99,6 +110,9 @@ def event_segments(
         )
         source_sha256 = source_fingerprint(video_path)
         events = records_from_frame(metrics, MetricEvent)
+        schedule = _unmaterialized_fallback(context, "schedule", schedule, data_root.layout.schedule, read_schedule,
+                                            ScheduledGame)
+        roster = _unmaterialized_fallback(context, "roster", roster, data_root.layout.roster, read_roster, RosterPlayer)
         opponents = _opponents(schedule, game_id)
         segments, rejected = resolve_segments(
             events, info.fps, info.frame_count, clip_settings.rules(), str(data_root.layout.metrics(game_id)), opponents,

@@ -1,12 +1,10 @@
 """A sample game through the real Dagster assets, on a real (temporary) instance."""
 from __future__ import annotations
 
-import shutil
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from dagster import instance_for_test
 
 from hb_clips_assets.domain.contract import read_metrics
 from hb_clips_assets.domain.shifts import read_shifts
@@ -15,37 +13,11 @@ from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.domain.timecode import timecode_to_frame
 from hb_clips_assets.sample import write_marked_video
 from hb_clips_assets.defs.failures import step_failure_message
-from hb_clips_assets.defs.partitions import game_partitions
 from hb_clips_assets.defs.resources import ClipSettingsResource
-from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.media_checks import decode_clip, jpeg_mark
-from hb_clips_tests.resources import pipeline_resources, run_partition, table_rows
+from hb_clips_tests.resources import table_rows
 
-GAME = "20031"
-PERIOD_SECONDS = 8.0
-
-
-@pytest.fixture(scope="module")
-def sample_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    write_sample_data(root, period_seconds=PERIOD_SECONDS, width=320, height=180, games=[GAME], progress=lambda _m: None)
-    return root
-
-
-@pytest.fixture
-def env(tmp_path, sample_root):
-    """A fresh data root copy, store, index and Dagster instance for each test."""
-    data = tmp_path / "data"
-    shutil.copytree(sample_root, data)
-    resources = pipeline_resources(data, tmp_path / "work", tmp_path / "store", f"sqlite:///{tmp_path / 'media.db'}")
-    with instance_for_test() as instance:
-        instance.add_dynamic_partitions(game_partitions.name, [GAME])
-        yield {"data": data, "store": tmp_path / "store", "db": f"sqlite:///{tmp_path / 'media.db'}",
-               "resources": resources, "instance": instance}
-
-
-def run(env, period: str):
-    return run_partition(GAME, period, env["instance"], env["resources"])
+from hb_clips_tests.defs.assets.conftest import GAME, PERIOD_SECONDS, run
 
 
 def expected_events(data: Path, period: str, fps: Fraction, frame_count: int) -> dict[str, int]:
