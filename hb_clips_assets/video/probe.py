@@ -1,6 +1,17 @@
 """What a video file really is: exact rational frame rate, frame count,
-keyframes, audio. Reads packets only (no decoding), so it is fast even on a
-long period video.
+keyframes, audio, and where its presentation starts. Reads packets, and
+decodes only until the first picture comes out, so it is fast even on a long
+period video.
+
+Frame 0 is the first frame a player shows, not the first frame in the stream.
+An MP4 edit list (a ``-ss ... -c copy`` trim, a capture's pre-roll) can hide
+leading frames that are stored only because later ones need them to decode;
+libavformat applies the edit list, flags those packets discard and shifts the
+timestamps so that the first shown frame is at the edit's start. A decoder can
+also drop leading pictures it cannot reconstruct (the leading B-frames of an
+open-GOP I-frame at the start of a recording). Both kinds are hidden frames:
+they get negative display indices, never 0..frame_count-1, so that a clip or a
+thumbnail of frame k is the frame a player shows as frame k.
 """
 from __future__ import annotations
 
@@ -36,22 +47,71 @@ class VideoInfo:
     keyframes: tuple[int, ...]  # frame indices of keyframes
     size_bytes: int
     mtime_ns: int
-    pts: tuple[int, ...] = field(repr=False)  # presentation timestamps in display order
+    pts: tuple[int, ...] = field(repr=False)  # presentation timestamps of the shown frames, display order
+    # Leading frames stored before frame 0 but never shown (edit list, or undecodable), display order.
+    hidden_pts: tuple[int, ...] = field(default=(), repr=False)
+    # Frames hidden after frame 0 (an edit list that cuts inside the stream); the smart cut refuses them.
+    hidden_inside: int = 0
+    timecode_start: str | None = None  # the tmcd track's / timecode tag's start, reported only
 
     @property
     def duration_s(self) -> float:
         return float(self.frame_count / self.fps)
 
+    @property
+    def start_pts(self) -> int:
+        """Timestamp (in ``time_base``) of frame 0, the first frame a player shows."""
+        return self.pts[0]
+
+    @property
+    def start_s(self) -> Fraction:
+        """When frame 0 is shown on the file's timeline (the MP4 movie time, edit list applied):
+        0 for a plain file, later when the video starts after the audio (a TS remux)."""
+        return self.pts[0] * self.time_base
+
+    @property
+    def start_offset_frames(self) -> int:
+        """:attr:`start_s` in frames: how far a tool that counts frames from the movie's time 0
+        (instead of from the first shown frame) would be off."""
+        return round(self.start_s * self.fps)
+
+    @property
+    def hidden_frames(self) -> int:
+        """Leading frames in the stream that no player shows (before frame 0)."""
+        return len(self.hidden_pts)
+
+    def timeline(self) -> dict:
+        """The presentation-timeline facts as plain values, for run metadata."""
+        return {
+            "start_pts": self.start_pts,
+            "start_s": round(float(self.start_s), 6),
+            "start_offset_frames": self.start_offset_frames,
+            "hidden_frames": self.hidden_frames,
+            "hidden_inside": self.hidden_inside,
+            "timecode_start": self.timecode_start,
+        }
+
     def frame_index_of_pts(self, pts: int) -> int:
-        """Display index of a decoded frame's timestamp (nearest, for decoders that round)."""
+        """Display index of a decoded frame's timestamp (nearest, for decoders that round).
+        Hidden leading frames get negative indices (-1 is the last one before frame 0)."""
+        if pts < self.pts[0] and self.hidden_pts:
+            return _nearest(self.hidden_pts, pts, self.pts[0]) - len(self.hidden_pts)
         i = bisect_left(self.pts, pts)
         if i < len(self.pts) and self.pts[i] == pts:
             return i
-        if i == 0:
-            return 0
+        if i == 0:  # before frame 0 and nothing known hidden: negative unless within half a frame
+            return min(0, round((pts - self.pts[0]) * self.time_base * self.fps))
         if i >= len(self.pts):
             return len(self.pts) - 1 + round((pts - self.pts[-1]) * self.time_base * self.fps)
         return i if self.pts[i] - pts < pts - self.pts[i - 1] else i - 1
+
+    def pts_of(self, frame: int) -> int:
+        """Timestamp of display frame ``frame``; a negative ``frame`` is a hidden leading frame."""
+        if frame < 0:
+            if -frame > len(self.hidden_pts):
+                raise IndexError(f"{self.path}: no hidden frame {frame} (there are {len(self.hidden_pts)})")
+            return self.hidden_pts[frame]
+        return self.pts[frame]
 
     def pts_seconds(self, frame: int) -> Fraction:
         """Presentation time of a frame on the file's own timeline."""
@@ -60,8 +120,23 @@ class VideoInfo:
         return self.pts[-1] * self.time_base + Fraction(frame - len(self.pts) + 1) / self.fps
 
     def keyframe_at_or_before(self, frame: int) -> int:
+        """The shown keyframe to seek to for decoding ``frame``; 0 for the frames before the
+        first shown keyframe: their keyframe is hidden before frame 0 (an edit list starting
+        between keyframes), and a backward seek to frame 0's timestamp lands on it."""
         i = bisect_left(self.keyframes, frame + 1) - 1
-        return self.keyframes[max(i, 0)]
+        return self.keyframes[i] if i >= 0 else 0
+
+
+def _nearest(sorted_pts: tuple[int, ...], pts: int, after: int) -> int:
+    """Index in ``sorted_pts`` of the timestamp nearest ``pts``; ``len`` when ``after`` (the
+    timestamp that follows the list) is nearer still."""
+    i = bisect_left(sorted_pts, pts)
+    if i < len(sorted_pts) and sorted_pts[i] == pts:
+        return i
+    nxt = sorted_pts[i] if i < len(sorted_pts) else after
+    if i == 0 or nxt - pts < pts - sorted_pts[i - 1]:
+        return i
+    return i - 1
 
 
 def _snap_rate(rate: Fraction) -> Fraction:
@@ -158,20 +233,20 @@ def probe_video(path: Path | str) -> VideoInfo:
             raise VideoError(f"{path}: has no video stream")
         stream = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
-        pts: list[int] = []
-        keys: set[int] = set()
-        try:
-            for packet in container.demux(stream):
-                if packet.size == 0 or packet.pts is None or packet.is_discard:
-                    continue
-                pts.append(packet.pts)
-                if packet.is_keyframe:
-                    keys.add(packet.pts)
-        except av.error.FFmpegError as exc:
-            raise VideoError(f"{path}: corrupt video data ({exc.strerror or exc})") from None
-        if not pts:
+        shown, hidden, keys, first_decoded = _read_packets(path, stream)
+        if not shown and not hidden:
             raise VideoError(f"{path}: the video stream holds no frames")
-        pts.sort()
+        if first_decoded is None:
+            raise VideoError(f"{path}: no frame of the video stream can be decoded")
+        # Frames before the first decoded one were dropped by the decoder (pictures that need
+        # what the recording does not hold): hidden like the edit list's, not frame 0.
+        leading_dropped = [p for p in shown if p < first_decoded]
+        shown = [p for p in shown if p >= first_decoded]
+        if not shown:
+            raise VideoError(f"{path}: the video stream holds no frame a player shows")
+        hidden_inside = sum(1 for p in hidden if p >= shown[0])
+        hidden = sorted([p for p in hidden if p < shown[0]] + leading_dropped)
+        pts = shown
         time_base = Fraction(stream.time_base)
         _refuse_variable_frame_rate(path, pts, time_base)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
@@ -181,7 +256,7 @@ def probe_video(path: Path | str) -> VideoInfo:
         if not rate:
             raise VideoError(f"{path}: cannot determine the frame rate")
         keyframes = tuple(i for i, p in enumerate(pts) if p in keys)
-        if not keyframes:
+        if not keyframes and not any(p in keys for p in hidden):
             raise VideoError(f"{path}: no keyframe in the video stream")
         ctx = stream.codec_context
         return VideoInfo(
@@ -200,4 +275,58 @@ def probe_video(path: Path | str) -> VideoInfo:
             size_bytes=stat.st_size,
             mtime_ns=stat.st_mtime_ns,
             pts=tuple(pts),
+            hidden_pts=tuple(hidden),
+            hidden_inside=hidden_inside,
+            timecode_start=_timecode_start(container, stream),
         )
+
+
+def _read_packets(path: Path, stream) -> tuple[list[int], list[int], set[int], int | None]:
+    """(shown timestamps, sorted; hidden ones (the demuxer's discard flag), sorted; keyframe
+    timestamps; the timestamp of the first decoded picture) of the video stream, in one pass.
+    Packets are decoded only until the first picture comes out (the decoder drops the
+    discarded ones itself), which is a few packets with B-frames."""
+    shown: list[int] = []
+    hidden: list[int] = []
+    keys: set[int] = set()
+    first: int | None = None
+    decoding = True
+    try:
+        for packet in stream.container.demux(stream):
+            if decoding:
+                first, decoding = _first_picture(packet)
+            if packet.size == 0 or packet.pts is None:
+                continue
+            (hidden if packet.is_discard else shown).append(packet.pts)
+            if packet.is_keyframe:
+                keys.add(packet.pts)
+    except av.error.FFmpegError as exc:
+        raise VideoError(f"{path}: corrupt video data ({exc.strerror or exc})") from None
+    shown.sort()
+    hidden.sort()
+    return shown, hidden, keys, first
+
+
+_UNKNOWN = -(1 << 62)  # a first picture without a timestamp: assume nothing was dropped
+
+
+def _first_picture(packet) -> tuple[int | None, bool]:
+    """(timestamp of the first picture this packet makes the decoder output, whether to go on
+    decoding). A packet the decoder rejects only means the picture is not the first shown."""
+    try:
+        for frame in packet.decode():  # the final empty packet flushes the decoder
+            pts = frame.pts if frame.pts is not None else frame.dts
+            return (pts if pts is not None else _UNKNOWN), False
+    except av.error.FFmpegError:
+        pass
+    return None, True
+
+
+def _timecode_start(container, stream) -> str | None:
+    """The start timecode a ``tmcd`` track (or a ``timecode`` tag) declares, as written.
+    Reported only: the contract's timecodes count from the first shown frame at 00:00:00:00."""
+    for candidate in (stream, *container.streams.data, container):
+        value = (candidate.metadata or {}).get("timecode")
+        if value:
+            return str(value)
+    return None

@@ -6,6 +6,9 @@ keyframe and FFmpeg versions disagree on which frame comes first after it
 (duplicated first frames, empty edits). Here every decoded frame is matched to
 its display index by its timestamp, so the first frame written is exactly
 ``start_frame`` and exactly ``end_frame - start_frame`` frames are written.
+Indices are on the presentation timeline (``probe.py``): frame 0 is the first
+frame a player shows; frames an edit list hides before it are dropped by the
+decoder or get negative indices, so they are never written.
 """
 from __future__ import annotations
 
@@ -69,7 +72,8 @@ def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[in
             audio_samples_wanted = round((end - start) / Fraction(source.fps) * rate)
             audio = AudioTrim(t0, audio_samples_wanted, rate, ain.codec_context.layout.name)
 
-        # Seek to the keyframe at or before the start, by its presentation time.
+        # Seek to the keyframe at or before the start, by its presentation time (for frames
+        # before the first shown keyframe: frame 0's, which lands on the hidden keyframe).
         key = source.keyframe_at_or_before(start)
         inp.seek(source.pts[key], stream=vin, backward=True, any_frame=False)
 
@@ -86,8 +90,11 @@ def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[in
             if video.complete and (audio is None or audio.complete):
                 break
         if not video.complete:  # frames still inside the decoder (B-frame reorder)
-            for frame in vin.codec_context.decode(None):
-                video.take(frame)
+            try:
+                for frame in vin.codec_context.decode(None):
+                    video.take(frame)
+            except av.error.EOFError:
+                pass  # the demuxer's end-of-file packet flushed it already; check() names what is missing
         for pkt in vout.encode(None):
             out.mux(pkt)
         video.check()

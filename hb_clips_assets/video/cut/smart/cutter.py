@@ -86,6 +86,7 @@ class SmartCut:
         self.mp4_path, self.jpg_path, self.settings = mp4_path, jpg_path, settings
         self.frames = end - start
         self.copied = 0
+        self.body_first = 0
         self.audio_samples = 0
         self.thumbnail = Thumbnail(jpg_path, settings.thumbnail_quality, event)
 
@@ -100,6 +101,7 @@ class SmartCut:
             pkts = read_packets(inp, vin, src, self.start, self.end)
             plan = plan_body(pkts, self.start, self.end)
             self.copied = plan.x - plan.k
+            self.body_first = plan.k - self.start  # clip frame of the copied IDR
             free = [i for i in range(32) if i not in avcc.used_ids()]
             head = tail = None
             if plan.k > self.start:
@@ -117,7 +119,8 @@ class SmartCut:
                 self._mux(out, vin, avcc.build(), order, audio)
         windows = verify_windows(verify, self.frames, head, tail)
         if windows:
-            verify_clip(self.mp4_path, windows, src, self.start, self.frames, self.thumbnail)
+            verify_clip(self.mp4_path, windows, src, self.start, self.frames, self.thumbnail,
+                        anchor=self.body_first)
         if not self.thumbnail.done:
             self.thumbnail.from_packets(stream, pkts)
 

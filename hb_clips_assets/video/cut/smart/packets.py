@@ -20,7 +20,7 @@ class Fallback(Exception):
 @dataclass
 class SourcePacket:
     data: bytes
-    index: int  # display index in the source
+    index: int  # display index in the source (negative: a hidden leading frame, decoded but never shown)
     idr: bool
     ref: bool  # a reference picture (nal_ref_idc of a slice is not 0)
 
@@ -54,7 +54,7 @@ class SourceStream:
     def packet(self, p: SourcePacket) -> av.Packet:
         """A source packet as a decoder takes it, stamped with its source timestamp."""
         packet = av.Packet(p.data)
-        packet.pts = self.info.pts[p.index]
+        packet.pts = self.info.pts_of(p.index)  # a negative index is a hidden leading frame
         packet.time_base = self.time_base
         return packet
 

@@ -22,12 +22,20 @@ def unsupported(source: VideoInfo, settings: EncodeSettings) -> str | None:
         return f"source pixel format {source.pix_fmt} differs from the output's {settings.pix_fmt}"
     if not source.path.lower().endswith((".mp4", ".mov", ".m4v")):
         return "source is not MP4/MOV (no avcC)"
+    if source.hidden_inside:
+        # Hidden leading frames are safe (they come before any body IDR and the re-encoded head
+        # skips them by timestamp), but frames an edit list hides between shown ones would be
+        # copied into the body, and the clip has no edit list to hide them again.
+        return (f"the source's edit list hides {source.hidden_inside} frames after its first shown frame "
+                "(a cut inside the stream); copied packets would show them")
     return None
 
 
 def read_packets(inp, vin, source: VideoInfo, start: int, end: int) -> list[SourcePacket]:
     """Source packets in decode order from the keyframe at or before the start
-    up to (not including) the first IDR at or after the end."""
+    up to (not including) the first IDR at or after the end. Packets of frames hidden
+    before frame 0 (an edit list starting between keyframes) come with negative indices:
+    the head decodes them as references and never encodes them."""
     inp.seek(source.pts[source.keyframe_at_or_before(start)], stream=vin, backward=True, any_frame=False)
     pkts: list[SourcePacket] = []
     for packet in inp.demux(vin):

@@ -43,12 +43,17 @@ def verify_windows(verify: str, frames: int, head: EncodedPart | None,
 
 
 def verify_clip(mp4_path: Path, windows: list[tuple[int, int]], source: VideoInfo, start: int, frames: int,
-                thumbnail: Thumbnail) -> None:
+                thumbnail: Thumbnail, anchor: int = 0) -> None:
     """Decode the output's packets in each ``[a, b)`` window of decode positions
     (each starts at an IDR) with a fresh decoder; every picture must come out,
     in order, with the timestamp and (if the source has them) the frame mark
     of the right source frame. The copied packets outside the windows are the
-    source's own and need no check. The event frame, if decoded, becomes the thumbnail."""
+    source's own and need no check. The event frame, if decoded, becomes the thumbnail.
+
+    Marks count on from the mark of clip frame ``anchor``, the body's first frame: its
+    packet is the source's IDR copied byte for byte, so its mark is the source's own,
+    whatever the source's frame 0 carries (a trimmed or remuxed marked file starts at
+    another mark than 0)."""
     fps = Fraction(source.fps)
     with av.open(str(mp4_path)) as inp:
         vs = inp.streams.video[0]
@@ -62,6 +67,7 @@ def verify_clip(mp4_path: Path, windows: list[tuple[int, int]], source: VideoInf
     if sorted(index_of) != list(range(frames)):
         raise Fallback("verify: the output's timestamps are not the clip's frames")
     marks: bool | None = None
+    seen: dict[int, int] = {}  # clip frame -> its mark
     for a, b in windows:
         dec = av.CodecContext.create("h264", "r")
         dec.extradata = extradata
@@ -77,14 +83,14 @@ def verify_clip(mp4_path: Path, windows: list[tuple[int, int]], source: VideoInf
                 raise Fallback(f"verify: expected clip frame {want}, decoded {i}")
             if (frame.width, frame.height) != (source.width, source.height):
                 raise Fallback("verify: frame size changed")
-            if marks is None:
+            if marks is not False:
                 try:
-                    read_frame_mark_from_av_frame(frame)
+                    seen[i] = read_frame_mark_from_av_frame(frame)
                     marks = True
                 except ValueError:
+                    if marks:
+                        raise Fallback(f"verify: clip frame {i} lost its frame mark") from None
                     marks = False  # a source without frame marks
-            if marks and read_frame_mark_from_av_frame(frame) != start + i:
-                raise Fallback(f"verify: clip frame {i} carries the wrong frame mark")
             if start + i == thumbnail.event:
                 thumbnail.save(frame)
             got += 1
@@ -96,6 +102,11 @@ def verify_clip(mp4_path: Path, windows: list[tuple[int, int]], source: VideoInf
             check(frame)
         if got != b - a:
             raise Fallback(f"verify: decoded {got} of the {b - a} frames of packets [{a}, {b})")
+    if marks:
+        base = seen[anchor] - anchor if anchor in seen else start
+        wrong = [i for i, mark in sorted(seen.items()) if mark != base + i]
+        if wrong:
+            raise Fallback(f"verify: clip frame {wrong[0]} carries the wrong frame mark")
 
 
 __all__ = ["VERIFY_AFTER_JOIN", "verify_windows", "verify_clip"]
