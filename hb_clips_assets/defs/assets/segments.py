@@ -1,6 +1,6 @@
 """Events, and player shifts, resolved to exact frame ranges of their period video."""
 import pandas as pd
-from dagster import AssetExecutionContext, Output, asset
+from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from hb_clips_assets.domain.contract import ContractError, MetricEvent, Rejection
 from hb_clips_assets.domain.reference import RosterPlayer, ScheduledGame, read_roster, read_schedule
@@ -108,6 +108,12 @@ def event_segments(
             f"{video_path}: {info.width}x{info.height} {info.codec} at {info.fps} fps, {info.frame_count} frames, "
             f"audio={'yes' if info.has_audio else 'no'}"
         )
+        if info.hidden_frames or info.start_offset_frames:
+            context.log.warning(
+                f"{video_path}: frame 0 is the first frame a player shows: {info.hidden_frames} leading frame(s) "
+                f"hidden by the file's edit list, video starting {info.start_s:.3f} s into the file "
+                f"({info.start_offset_frames} frames); event timecodes count from that frame"
+            )
         source_sha256 = source_fingerprint(video_path)
         events = records_from_frame(metrics, MetricEvent)
         schedule = _unmaterialized_fallback(context, "schedule", schedule, data_root.layout.schedule, read_schedule,
@@ -137,6 +143,9 @@ def event_segments(
                 "video_sha256": source_sha256,
                 "fps": f"{info.fps.numerator}/{info.fps.denominator}",
                 "frame_count": info.frame_count,
+                # The presentation timeline (frame 0 = the first frame a player shows): edit-list hidden
+                # frames, a late stream start, a tmcd start timecode. Frame numbers count from frame 0.
+                "video_timeline": MetadataValue.json(info.timeline()),
                 **rejection_metadata(rejected),
                 # shift rows with no readable period are listed in every period of the game (not in rejected_rows)
                 REJECTED_SHIFT_ROWS_WITHOUT_PERIOD: len(shift_rejected_no_period),

@@ -68,6 +68,10 @@ def test_full_game_materializes_rows_and_objects(env):
         if full:
             assert any("no IDR" in row["reason"] for row in table_rows(meta["clips"]["full_reencode_reasons"]))
         assert meta["media_index"]["clips"] == len(expected) + len(shifts)
+        # the sample videos start at movie time 0 with nothing hidden: frame 0 is the file's first frame
+        assert meta["event_segments"]["video_timeline"] == {
+            "start_pts": 0, "start_s": 0.0, "start_offset_frames": 0, "hidden_frames": 0, "hidden_inside": 0,
+            "timecode_start": None}
         # every rejected row of this period is counted (metrics + segments stages)
         assert meta["metrics"]["rejected_rows"] + meta["event_segments"]["rejected_rows"] >= 1
         total += len(rows)
