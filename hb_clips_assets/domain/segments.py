@@ -7,7 +7,7 @@ from fractions import Fraction
 from hb_clips_assets.domain.contract import MetricEvent, Rejection
 from hb_clips_assets.domain.shifts import ShiftRow
 from hb_clips_assets.domain.records import Segment
-from hb_clips_assets.domain.timecode import TimecodeError, timecode_to_frame
+from hb_clips_assets.domain.timecode import TimecodeError, parse_timecode, timecode_to_frame
 
 DEFAULT_PRE_S = 5.0
 DEFAULT_POST_S = 3.0
@@ -40,6 +40,16 @@ def frame_window(event_frame: int, window: ClipWindow, fps: Fraction, frame_coun
     return max(0, start), min(frame_count, max(end, event_frame + 1))
 
 
+def _origin_frame(timecode: str | None, fps: Fraction) -> int:
+    """Frame number of a video's start timecode at its rate; 0 when it has none or it does not parse."""
+    if not timecode:
+        return 0
+    try:
+        return timecode_to_frame(parse_timecode(timecode), fps)
+    except (TimecodeError, ValueError):
+        return 0
+
+
 def resolve_segments(
     events: list[MetricEvent],
     fps: Fraction,
@@ -47,12 +57,18 @@ def resolve_segments(
     rules: ClipRules,
     source_file: str,
     opponents: dict[str, str] | None = None,
+    video_timecode_start: str | None = None,
 ) -> tuple[list[Segment], list[Rejection]]:
     """Turn a period's events into segments; events whose timecode does not
     exist at this rate, or lies past the end of the video, are set aside.
 
     ``opponents`` maps team -> opponent (from the schedule) for rows without one.
+    ``video_timecode_start``: the video's own start timecode (a ``tmcd`` track, e.g.
+    ``01:00:00;00``). Timecodes count from the video's frame 0; one that would lie past
+    the end but falls inside the video on its own timecode (at or after that start) is
+    read on the video's timecode: an analyst who tagged against the burnt-in clock.
     """
+    origin = _origin_frame(video_timecode_start, fps)
     segments: list[Segment] = []
     rejected: list[Rejection] = []
     for event in events:
@@ -61,13 +77,17 @@ def resolve_segments(
         except TimecodeError as exc:
             rejected.append(Rejection(source_file, event.line, str(exc), event.period, event.event_id))
             continue
+        if frame >= frame_count and origin and origin <= frame < origin + frame_count:
+            frame -= origin
         if frame >= frame_count:
+            on_clock = (f"; the video's own timecode runs from {video_timecode_start}, and this one is not inside "
+                        "it either" if origin else "")
             rejected.append(
                 Rejection(
                     source_file,
                     event.line,
                     f"event at {event.timecode} (frame {frame}) is past the end of the video "
-                    f"({frame_count} frames, {float(frame_count / fps):.2f} s)",
+                    f"({frame_count} frames, {float(frame_count / fps):.2f} s){on_clock}",
                     event.period,
                     event.event_id,
                 )

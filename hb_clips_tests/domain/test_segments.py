@@ -209,3 +209,23 @@ def test_tags_carried_and_copied():
 
 def test_empty_events():
     assert resolve_segments([], NTSC60, 1000, ClipRules(), SOURCE) == ([], [])
+
+
+# --------------------------------------------------------------------------- the video's own timecode (tmcd)
+
+
+def test_timecodes_on_the_videos_own_clock_are_read_from_its_start():
+    """A video whose tmcd track starts at 01:00:00;00, tagged against its burnt-in clock: 01:00:05;00
+    is 5 s into the video; a period-relative timecode inside the video is left as it is."""
+    events = [event("clock", "01:00:05;00", line=2), event("relative", "00:00:05;00", line=3),
+              event("beyond", "01:10:00;00", line=4)]
+    frames = 60 * 60  # 60 s at 59.94
+    segs, rej = resolve_segments(events, NTSC60, frames, ClipRules(), SOURCE, video_timecode_start="01:00:00;00")
+    by_id = {s.event_id: s.event_frame for s in segs}
+    five_s = 5 * 60  # 00:00:05;00 at 59.94 drop-frame is frame 300
+    assert by_id == {"clock": five_s, "relative": five_s}
+    (r,) = rej
+    assert r.event_id == "beyond" and "past the end" in r.reason and "01:00:00;00" in r.reason
+    # without the video's timecode the clock reading is past the end, as before
+    segs, rej = resolve_segments(events[:1], NTSC60, frames, ClipRules(), SOURCE)
+    assert segs == [] and "past the end" in rej[0].reason and "own timecode" not in rej[0].reason

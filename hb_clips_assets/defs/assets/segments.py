@@ -122,6 +122,7 @@ def event_segments(
         opponents = _opponents(schedule, game_id)
         segments, rejected = resolve_segments(
             events, info.fps, info.frame_count, clip_settings.rules(), str(data_root.layout.metrics(game_id)), opponents,
+            video_timecode_start=info.timecode_start,
         )
         shifts, shift_rejected, shift_rejected_no_period = _shift_segments(
             context, data_root, game_id, period, info, _teams(roster), opponents, {s.event_id for s in segments}
