@@ -16,7 +16,12 @@ from pathlib import Path
 from hb_clips_assets.domain.timecode import Timecode, TimecodeError, parse_timecode
 
 PERIODS = ("1", "2", "3", "OT")
-_PERIOD_SYNONYMS = {"4": "OT", "ot": "OT"}
+# How analysts' tools label periods (Sportscode "P1", "1st", a first overtime "OT1"); later
+# overtimes (OT2, ...) have no period of their own in the contract and stay refused.
+_PERIOD_SYNONYMS = {
+    "4": "OT", "ot": "OT", "ot1": "OT", "overtime": "OT", "p4": "OT",
+    "p1": "1", "p2": "2", "p3": "3", "1st": "1", "2nd": "2", "3rd": "3",
+}
 _GAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 METRICS_REQUIRED = ("event_id", "game_id", "period", "timecode", "event_type", "player_id", "team")
@@ -116,7 +121,7 @@ def normalize_period(value: str) -> str:
     text = (value or "").strip()
     text = _PERIOD_SYNONYMS.get(text.lower(), text)
     if text not in PERIODS:
-        raise ContractError(f"unknown period {value!r}: expected one of 1, 2, 3, OT (or 4 for OT)")
+        raise ContractError(f"unknown period {value!r}: expected one of 1, 2, 3, OT (P1, 1st, 4, OT1 are read too)")
     return text
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from hb_clips_assets.domain.contract import PERIODS, ContractError, validate_game_id
-from hb_clips_assets.domain.layout import METRICS_DIR, VIDEO_DIR, DataRoot
+from hb_clips_assets.domain.contract import ContractError, validate_game_id
+from hb_clips_assets.domain.layout import METRICS_DIR, VIDEO_DIR, DataRoot, video_name_problem
 from hb_clips_assets.video.probe import VideoError, mp4_structure_problem, probe_video
 
 CURSOR_VERSION = 1
@@ -87,6 +87,7 @@ def scan_data_root(root: Path | str, games: set[str] | None = None) -> Scan:
     """
     layout = DataRoot(root)
     scan = Scan(layout.path)
+    conflicts: set[tuple[str, str]] = set()
     for entry in _entries(layout.video_dir):
         rel_dir = f"{VIDEO_DIR}/{entry.name}"
         if _skip_quietly(entry.name):
@@ -105,16 +106,23 @@ def scan_data_root(root: Path | str, games: set[str] | None = None) -> Scan:
             rel = f"{rel_dir}/{f.name}"
             if _skip_quietly(f.name):
                 continue
-            stem, dot, ext = f.name.rpartition(".")
-            if not dot or ext.lower() != "mp4" or not f.is_file():
-                scan.rejected[rel] = "not a period video: expected <period>.mp4"
+            period, problem = video_name_problem(f.name)
+            if problem is None and not f.is_file():
+                problem = "not a file"
+            if problem is not None:
+                scan.rejected[rel] = problem
                 continue
-            if stem not in PERIODS:
-                scan.rejected[rel] = f"period {stem!r} is not one of {', '.join(PERIODS)} (overtime is OT.mp4)"
+            if (game_id, period) in conflicts or (game_id, period) in scan.videos:
+                # 1.mp4 and 1.mov: the assets refuse to guess, so the sensor does too
+                conflicts.add((game_id, period))
+                other = scan.videos.pop((game_id, period), None)
+                for name in (rel, other.rel if other else None):
+                    if name:
+                        scan.rejected[name] = f"more than one video for period {period} of game {game_id}: keep one"
                 continue
             stat = _stat(f, rel)
             if stat is not None:
-                scan.videos[(game_id, stem)] = stat
+                scan.videos[(game_id, period)] = stat
     for f in _entries(layout.metrics_dir):
         rel = f"{METRICS_DIR}/{f.name}"
         if _skip_quietly(f.name):

@@ -53,12 +53,14 @@ def test_good_rows_are_read(tmp_path):
     assert e2.tags == {}
 
 
-@pytest.mark.parametrize("raw, canonical", [("4", "OT"), ("OT", "OT"), ("ot", "OT"), ("1", "1"), (" 3 ", "3")])
+@pytest.mark.parametrize("raw, canonical", [("4", "OT"), ("OT", "OT"), ("ot", "OT"), ("1", "1"), (" 3 ", "3"),
+                                            ("P1", "1"), ("p2", "2"), ("1st", "1"), ("2nd", "2"), ("3rd", "3"),
+                                            ("OT1", "OT"), ("overtime", "OT")])
 def test_normalize_period(raw, canonical):
     assert normalize_period(raw) == canonical
 
 
-@pytest.mark.parametrize("raw", ["5", "0", "", "P1", "overtime"])
+@pytest.mark.parametrize("raw", ["5", "0", "", "P5", "OT2", "4th", "first"])
 def test_normalize_period_rejects(raw):
     with pytest.raises(ContractError, match="unknown period"):
         normalize_period(raw)

@@ -35,16 +35,22 @@ def test_scan_lists_inputs_and_rejects_bad_names(tmp_path, src_5994):
     write_metrics(tmp_path, "20031")
     (tmp_path / "metrics" / "x|y.csv").write_text("x")
     (tmp_path / "metrics" / "readme.md").write_text("x")
+    place(src_5994, tmp_path / "video" / "20031" / "2.MOV")  # a camera's upper-case .MOV is period 2
+    place(src_5994, tmp_path / "video" / "20031" / "3.ts")
     scan = scan_data_root(tmp_path)
-    assert set(scan.videos) == {("20031", "1"), ("20031", "OT")}
+    # 4.mp4 is overtime too: with OT.mp4 beside it, neither is taken (the assets would not guess either)
+    assert set(scan.videos) == {("20031", "1"), ("20031", "2")}
     assert set(scan.metrics) == {"20031"}
     assert scan.videos[("20031", "1")].size == src_5994.stat().st_size
     assert set(scan.rejected) == {
-        "video/20031/5.mp4", "video/20031/4.mp4", "video/bad.id", "video/20031.mp4",
-        "video/20031/notes.txt", "metrics/x|y.csv", "metrics/readme.md",
+        "video/20031/5.mp4", "video/20031/4.mp4", "video/20031/OT.mp4", "video/20031/3.ts", "video/bad.id",
+        "video/20031.mp4", "video/20031/notes.txt", "metrics/x|y.csv", "metrics/readme.md",
     }
     assert "invalid game_id 'bad.id'" in scan.rejected["video/bad.id"]
-    assert "OT.mp4" in scan.rejected["video/20031/4.mp4"]
+    assert "OT.mp4" in scan.rejected["video/20031/5.mp4"]
+    assert "more than one video for period OT" in scan.rejected["video/20031/4.mp4"] == scan.rejected["video/20031/OT.mp4"]
+    assert "MPEG-TS (.ts) is not read yet" in scan.rejected["video/20031/3.ts"]
+    assert "ffmpeg -i 3.ts -c copy 3.mp4" in scan.rejected["video/20031/3.ts"]
     assert scan_data_root(tmp_path / "nowhere").files() == []
     assert set(scan_data_root(tmp_path, games={"20038"}).videos) == set()
 

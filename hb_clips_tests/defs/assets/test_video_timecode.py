@@ -46,3 +46,17 @@ def test_events_tagged_on_the_videos_clock_resolve_to_the_same_frames(env):
     clip = env["store"] / "clips" / GAME / "1" / f"{first['clip_id']}.mp4"
     marks = decode_clip(clip).marks
     assert marks[0] == first["start_frame"] and len(marks) == first["end_frame"] - first["start_frame"]
+
+
+def test_a_period_video_named_the_way_a_camera_names_it_is_cut(env):
+    """1.MOV (a .mov, upper case) is period 1's video for the assets as for the sensor."""
+    video = env["data"] / "video" / GAME / "1.mp4"
+    video.rename(video.with_name("1.MOV"))
+    result, meta = run(env, "1")
+    assert result.success
+    assert meta["event_segments"]["video"].endswith("1.MOV")
+    rows = MediaIndex(env["db"]).clips(GAME, "1")
+    assert rows and all(r["source_uri"].endswith("/1.MOV") for r in rows)
+    first = min(rows, key=lambda r: r["start_frame"])
+    marks = decode_clip(env["store"] / "clips" / GAME / "1" / f"{first['clip_id']}.mp4").marks
+    assert marks[0] == first["start_frame"]
