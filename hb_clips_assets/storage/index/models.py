@@ -1,5 +1,7 @@
-"""SQLAlchemy models of the media index (DATA_CONTRACT.md section 3), and its
-to-do list of objects to delete from the store (``pending_deletions``).
+"""SQLAlchemy models of the media index (DATA_CONTRACT.md section 3), its
+to-do list of objects to delete from the store (``pending_deletions``), and
+the counts kept per game for the read side (``clip_stats_*``, see
+:mod:`.aggregates`).
 
 Tables live in the ``media`` schema. On PostgreSQL that is a real schema; on
 the embedded SQLite default the database file is attached as ``media`` (see
@@ -11,6 +13,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -18,8 +21,10 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,11 +44,18 @@ class Clip(Base):
     __table_args__ = (
         # event_id is unique within a game: one clip per event.
         UniqueConstraint("game_id", "event_id", name="uq_clips_game_event"),
-        Index("ix_clips_game_period", "game_id", "period"),
-        Index("ix_clips_player_event_type", "player_id", "event_type"),
-        Index("ix_clips_event_type", "event_type"),
-        Index("ix_clips_team", "team"),
-        Index("ix_clips_opponent", "opponent"),
+        # Chosen from the plans of the read side's statements (bench/bench_query.py prints them).
+        # A page is read game by game in the order of a game's clips (period: '1' < '2' < '3' < 'OT'
+        # byte-wise): this index hands them over in that order, so a page reads its rows and no more.
+        # It also serves a game or period of a game (the partition write's reads).
+        Index("ix_clips_game_order", "game_id", "period", "event_frame", "event_id", "clip_id"),
+        # (ix_clips_type_strength_game, an expression index, is declared after the class.)
+        # Player x game x event type: one player's clips of a game, with or without a type.
+        Index("ix_clips_player_game_type", "player_id", "game_id", "event_type"),
+        # Team / opponent x game (dates and "last N games" are game lists): also the legs of the
+        # team-key visibility rule (team OR opponent OR game).
+        Index("ix_clips_team_game", "team", "game_id"),
+        Index("ix_clips_opponent_game", "opponent", "game_id"),
         Index("ix_clips_created_at", "created_at"),
     )
 
@@ -70,6 +82,13 @@ class Clip(Base):
     source_uri: Mapped[str] = mapped_column(Text)
     source_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+# Event type x strength: strength is matched without case, so the index holds lower(strength); the
+# INCLUDE lets PostgreSQL count from the index alone (without it the planner cannot tell that the
+# expression index covers the query). SQLite has no INCLUDE and ignores it.
+Index("ix_clips_type_strength_game", Clip.event_type, func.lower(Clip.strength), Clip.game_id,
+      postgresql_include=["strength"])
 
 
 class ClipAsset(Base):
@@ -114,3 +133,55 @@ class PendingDeletion(Base):
     game_id: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(2))
     queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+# --------------------------------------------------------------------------- counts kept per game
+#
+# Each table holds, per game and side (team, opponent) and the grain's other columns, how many clips
+# there are and their seconds (bytes and objects per asset kind for clip_stats_assets). The partition
+# write recomputes the rows of the games it touched from media.clips in its own transaction
+# (aggregates.refresh_games), so they always equal a GROUP BY over media.clips. The read side counts
+# and sums them instead of the clips: a team's overview reads its games x event types (a few thousand
+# rows a season), not its clips. Every grain keeps game_id, team and opponent, the columns of the
+# game filters (ids, dates, last N games) and of a team key's visibility.
+
+SIDE = ("game_id", "team", "opponent")
+AGGREGATE_GRAINS: dict[str, tuple[str, ...]] = {
+    "clip_stats_game": SIDE,
+    "clip_stats_type": SIDE + ("event_type",),
+    "clip_stats_player": SIDE + ("player_id",),
+    "clip_stats_player_type": SIDE + ("player_id", "event_type"),
+    "clip_stats_assets": SIDE + ("event_type", "kind"),
+}
+_DIM_TYPES = {"game_id": String(64), "team": String(16), "opponent": String(16), "event_type": String(64),
+              "player_id": String(64), "kind": String(16)}
+# The lookups besides game_id (which every refresh deletes by): the dimension a filter names first.
+_LOOKUPS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "clip_stats_game": (("team", "game_id"), ("opponent", "game_id")),
+    "clip_stats_type": (("event_type", "game_id"), ("team", "game_id"), ("opponent", "game_id")),
+    "clip_stats_player": (("player_id", "game_id"), ("team", "game_id")),
+    "clip_stats_player_type": (("player_id", "event_type", "game_id"), ("event_type", "game_id")),
+    "clip_stats_assets": (("event_type", "game_id"), ("team", "game_id")),
+}
+
+
+def _aggregate_table(name: str, dims: tuple[str, ...]) -> Table:
+    measures = (
+        [Column("objects", Integer, nullable=False), Column("bytes", BigInteger, nullable=False)]
+        if "kind" in dims
+        else [Column("clips", Integer, nullable=False), Column("duration_s", Float, nullable=False)]
+    )
+    short = name.removeprefix("clip_stats_")
+    indexes = [Index(f"ix_stats_{short}_by_game", *dims)] + [
+        Index(f"ix_stats_{short}_{'_'.join(c.removesuffix('_id') for c in cols)}", *cols) for cols in _LOOKUPS[name]
+    ]
+    # No primary key: opponent may be NULL; rows are only ever replaced a whole game at a time.
+    return Table(
+        name, Base.metadata,
+        *(Column(d, _DIM_TYPES[d], nullable=d == "opponent") for d in dims),
+        *measures,
+        *indexes,
+    )
+
+
+AGGREGATES: dict[str, Table] = {name: _aggregate_table(name, dims) for name, dims in AGGREGATE_GRAINS.items()}

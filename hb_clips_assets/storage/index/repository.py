@@ -8,12 +8,14 @@ the next run (:meth:`MediaIndex.pending_deletions`, :meth:`MediaIndex.mark_delet
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hb_clips_assets.domain.records import AssetRecord, ClipRecord
+from hb_clips_assets.storage.index.aggregates import chunks, refresh_games
 from hb_clips_assets.storage.index.db import create_media_engine, create_schema
 from hb_clips_assets.storage.index.migrate import PG_LOCK_CLASS_GAME
 from hb_clips_assets.storage.index.models import Clip, ClipAsset, ClipTag, PendingDeletion
@@ -47,7 +49,7 @@ def _refuse_duplicates(records: list[ClipRecord]) -> None:
         ("event_id", [r.event_id for r in records]),
         ("(clip_id, kind)", [(r.clip_id, a.kind) for r in records for a in r.assets]),
     ):
-        dupes = sorted({str(k) for k in keys if keys.count(k) > 1})
+        dupes = sorted(str(k) for k, n in Counter(keys).items() if n > 1)
         if dupes:
             raise ValueError(f"duplicate {what} in one partition write: {', '.join(dupes[:5])}")
 
@@ -84,13 +86,13 @@ class MediaIndex:
         """Inside a partition write: queue ``keys`` for deletion from the store (a key
         already queued keeps its row) and take the partition's ``current_keys`` off the
         list - with content-addressed ids a removed object can be named again."""
-        if keys:
+        for chunk in chunks(keys):
             stmt = self._insert(PendingDeletion.__table__).values(
-                [{"object_key": k, "game_id": game_id, "period": period} for k in keys]  # queued_at: now
+                [{"object_key": k, "game_id": game_id, "period": period} for k in chunk]  # queued_at: now
             )
             conn.execute(stmt.on_conflict_do_nothing(index_elements=["object_key"]))
-        if current_keys:
-            conn.execute(delete(PendingDeletion).where(PendingDeletion.object_key.in_(current_keys)))
+        for chunk in chunks(current_keys):
+            conn.execute(delete(PendingDeletion).where(PendingDeletion.object_key.in_(chunk)))
 
     def assets_of(self, clip_ids: list[str]) -> dict[tuple[str, str], AssetRecord]:
         """Recorded assets by (clip_id, kind)."""
@@ -113,54 +115,70 @@ class MediaIndex:
         object keys are queued in ``media.pending_deletions`` (in the same
         transaction) and returned, for the caller to delete the objects after
         the commit and then :meth:`mark_deleted` them. Keys the records name
-        are taken off that list.
+        are taken off that list. The per-game counts (``media.clip_stats_*``)
+        of every game the write touched are recomputed in the same transaction.
+
+        Any number of records: every statement binds at most a chunk of them
+        (PostgreSQL takes 65,535 parameters a statement, SQLite 32,766), all
+        inside the one transaction.
         """
         ids = [r.clip_id for r in records]
-        event_ids = [r.event_id for r in records]
         _refuse_duplicates(records)
         with self.engine.begin() as conn:
             self._lock_game(conn, game_id)  # first: every read below sees the previous writer's commit
-            stale_filter = (Clip.game_id == game_id) & ((Clip.period == period) | Clip.event_id.in_(event_ids))
-            if ids:
-                stale_filter &= Clip.clip_id.not_in(ids)
-            stale = conn.execute(select(Clip.clip_id).where(stale_filter)).scalars().all()
+            # The whole game's keys (a few hundred rows), filtered here: no NOT IN over the batch.
+            wanted, events = set(ids), {r.event_id for r in records}
+            stale = [
+                clip_id for clip_id, event_id, row_period in conn.execute(
+                    select(Clip.clip_id, Clip.event_id, Clip.period).where(Clip.game_id == game_id))
+                if (row_period == period or event_id in events) and clip_id not in wanted
+            ]
+            # Clips the records name that another game holds move here: that game's counts change too.
+            existing: dict[str, str] = {}
+            for chunk in chunks(ids):
+                existing.update(conn.execute(select(Clip.clip_id, Clip.game_id).where(Clip.clip_id.in_(chunk))).all())
+            games = {game_id} | {r.game_id for r in records} | set(existing.values())
+            for other in sorted(games - {game_id}):
+                self._lock_game(conn, other)
             current_keys = list(dict.fromkeys(a.object_key for r in records for a in r.assets))
-            stale_keys: list[str] = []
-            if stale:
-                current = set(current_keys)
-                stale_keys = list(dict.fromkeys(  # never an object the new rows name
-                    k for k in conn.execute(select(ClipAsset.object_key).where(ClipAsset.clip_id.in_(stale))).scalars()
-                    if k not in current
-                ))
-                # Children first: do not rely on ON DELETE CASCADE being enabled on every connection.
-                conn.execute(delete(ClipTag).where(ClipTag.clip_id.in_(stale)))
-                conn.execute(delete(ClipAsset).where(ClipAsset.clip_id.in_(stale)))
-                conn.execute(delete(Clip).where(Clip.clip_id.in_(stale)))
-            existing = set(conn.execute(select(Clip.clip_id).where(Clip.clip_id.in_(ids))).scalars()) if ids else set()
-            if records:
-                rows = [clip_row(r) for r in records]
-                stmt = self._insert(Clip.__table__).values(rows)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["clip_id"],
-                    set_={c: stmt.excluded[c] for c in _CLIP_COLUMNS if c != "clip_id"},
-                )
-                conn.execute(stmt)
-                conn.execute(delete(ClipTag).where(ClipTag.clip_id.in_(ids)))
-                tags = [{"clip_id": r.clip_id, "tag": k, "value": v} for r in records for k, v in sorted(r.tags.items())]
-                if tags:
-                    conn.execute(self._insert(ClipTag.__table__).values(tags))
-                assets = [
-                    {"clip_id": r.clip_id, **a.__dict__} for r in records for a in r.assets
-                ]
-                if assets:
-                    stmt = self._insert(ClipAsset.__table__).values(assets)
-                    stmt = stmt.on_conflict_do_update(
-                        index_elements=["clip_id", "kind"],
-                        set_={c: stmt.excluded[c] for c in ("object_key", "uri", "bytes", "sha256", "content_type")},
-                    )
-                    conn.execute(stmt)
+            stale_keys = self._remove(conn, stale, set(current_keys))
+            self._upsert(conn, records)
             self._queue_deletions(conn, game_id, period, stale_keys, current_keys)
-        return PartitionWrite(len(records), len(set(ids) - existing), tuple(stale_keys))
+            refresh_games(conn, games)
+        return PartitionWrite(len(records), len(wanted - existing.keys()), tuple(stale_keys))
+
+    def _remove(self, conn: Connection, stale: list[str], current: set[str]) -> list[str]:
+        """Delete the stale clips with their assets and tags; the object keys to delete from the store."""
+        stale_keys: list[str] = []
+        for chunk in chunks(stale):
+            stale_keys += [  # never an object the new rows name
+                k for k in conn.execute(select(ClipAsset.object_key).where(ClipAsset.clip_id.in_(chunk))).scalars()
+                if k not in current
+            ]
+            # Children first: do not rely on ON DELETE CASCADE being enabled on every connection.
+            conn.execute(delete(ClipTag).where(ClipTag.clip_id.in_(chunk)))
+            conn.execute(delete(ClipAsset).where(ClipAsset.clip_id.in_(chunk)))
+            conn.execute(delete(Clip).where(Clip.clip_id.in_(chunk)))
+        return list(dict.fromkeys(stale_keys))
+
+    def _upsert(self, conn: Connection, records: list[ClipRecord]) -> None:
+        """Insert or update the records' clips and assets, and replace their tags, a chunk at a time."""
+        for chunk in chunks(records):
+            stmt = self._insert(Clip.__table__).values([clip_row(r) for r in chunk])
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["clip_id"], set_={c: stmt.excluded[c] for c in _CLIP_COLUMNS if c != "clip_id"},
+            ))
+            conn.execute(delete(ClipTag).where(ClipTag.clip_id.in_([r.clip_id for r in chunk])))
+        tags = [{"clip_id": r.clip_id, "tag": k, "value": v} for r in records for k, v in sorted(r.tags.items())]
+        for chunk in chunks(tags):
+            conn.execute(self._insert(ClipTag.__table__).values(chunk))
+        assets = [{"clip_id": r.clip_id, **a.__dict__} for r in records for a in r.assets]
+        for chunk in chunks(assets):
+            stmt = self._insert(ClipAsset.__table__).values(chunk)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["clip_id", "kind"],
+                set_={c: stmt.excluded[c] for c in ("object_key", "uri", "bytes", "sha256", "content_type")},
+            ))
 
     def pending_deletions(self, game_id: str | None = None, period: str | None = None) -> list[str]:
         """Keys queued for deletion from the store (by the writes of ``game_id`` and

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert
@@ -10,14 +11,34 @@ from sqlalchemy import insert
 from hb_clips_assets.cli.main import main
 from hb_clips_assets.storage.index import MediaIndex
 from hb_clips_assets.storage.index.db import create_media_engine
-from hb_clips_assets.storage.index.migrate import current, head_revision, migration_context_options
+from hb_clips_assets.storage.index.migrate import (
+    alembic_config,
+    current,
+    head_revision,
+    migration_context_options,
+    upgrade,
+)
 from hb_clips_assets.storage.index.models import Base, Clip, ClipAsset, ClipTag
 from hb_clips_assets.storage.index.repository import clip_row
-from hb_clips_tests.storage.index.test_repository import record
+from hb_clips_tests.storage.index.test_repository import asset, record
 
 
 # What Base.metadata.create_all made before migrations existed (revision 0001_media_schema).
 BASELINE_TABLES = [Clip.__table__, ClipAsset.__table__, ClipTag.__table__]
+STATS_TABLES = {"clip_stats_game", "clip_stats_type", "clip_stats_player", "clip_stats_player_type", "clip_stats_assets"}
+# Indexes of revision 0002 on media.clips (0003 replaces all but created_at's).
+INDEXES_0002 = {"ix_clips_player_event_type", "ix_clips_game_period", "ix_clips_event_type", "ix_clips_team",
+                "ix_clips_opponent", "ix_clips_created_at", "ix_pending_deletions_game_period"}
+SQLITE_INDEXES = {
+    "ix_clips_game_order", "ix_clips_type_strength_game", "ix_clips_player_game_type", "ix_clips_team_game",
+    "ix_clips_opponent_game", "ix_clips_created_at", "ix_pending_deletions_game_period",
+    "ix_stats_game_by_game", "ix_stats_game_team_game", "ix_stats_game_opponent_game",
+    "ix_stats_type_by_game", "ix_stats_type_event_type_game", "ix_stats_type_team_game", "ix_stats_type_opponent_game",
+    "ix_stats_player_by_game", "ix_stats_player_player_game", "ix_stats_player_team_game",
+    "ix_stats_player_type_by_game", "ix_stats_player_type_player_event_type_game",
+    "ix_stats_player_type_event_type_game",
+    "ix_stats_assets_by_game", "ix_stats_assets_event_type_game", "ix_stats_assets_team_game",
+}
 
 
 def schema_diff(engine) -> list:
@@ -27,8 +48,8 @@ def schema_diff(engine) -> list:
         return compare_metadata(ctx, Base.metadata)
 
 
-def test_head_is_the_pending_deletions_revision():
-    assert head_revision() == "0002_pending_deletions"
+def test_head_is_the_query_indexes_revision():
+    assert head_revision() == "0003_query_indexes_and_stats"
 
 
 def test_migrated_sqlite_schema_equals_models(tmp_path):
@@ -43,11 +64,9 @@ def test_migrated_sqlite_schema_equals_models(tmp_path):
     try:
         assert conn.execute("select version_num from alembic_version").fetchall() == [(head_revision(),)]
         indexes = {r[0] for r in conn.execute("select name from sqlite_master where type = 'index' and sql is not null")}
-        assert indexes == {"ix_clips_player_event_type", "ix_clips_game_period", "ix_clips_event_type",
-                           "ix_clips_team", "ix_clips_opponent", "ix_clips_created_at",
-                           "ix_pending_deletions_game_period"}
+        assert indexes == SQLITE_INDEXES
         # the comparison does see a difference when there is one
-        conn.execute("drop index ix_clips_team")
+        conn.execute("drop index ix_clips_team_game")
         conn.commit()
     finally:
         conn.close()
@@ -56,7 +75,7 @@ def test_migrated_sqlite_schema_equals_models(tmp_path):
         diff = schema_diff(engine)
     finally:
         engine.dispose()
-    assert [(d[0], d[1].name) for d in diff] == [("add_index", "ix_clips_team")]
+    assert [(d[0], d[1].name) for d in diff] == [("add_index", "ix_clips_team_game")]
 
 
 def test_database_made_before_migrations_is_adopted(tmp_path):
@@ -73,10 +92,64 @@ def test_database_made_before_migrations_is_adopted(tmp_path):
     try:
         assert current(index.engine) == head_revision()
         assert [r["clip_id"] for r in index.clips()] == ["A"]
-        assert schema_diff(index.engine) == []  # pending_deletions added by 0002
+        assert schema_diff(index.engine) == []  # pending_deletions added by 0002, the counts by 0003
         assert index.pending_deletions() == []
+        # 0003 counted the row that was already there
+        with index.engine.connect() as conn:
+            assert conn.exec_driver_sql("select game_id, team, clips from media.clip_stats_game").all() == [
+                ("20031", "MTL", 1)]
     finally:
         index.dispose()
+
+
+def _sqlite_schema(db) -> tuple[set, set]:
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("select type, name from sqlite_master where sql is not null").fetchall()
+    finally:
+        conn.close()
+    return {n for t, n in rows if t == "table"}, {n for t, n in rows if t == "index"}
+
+
+def test_query_indexes_revision_up_down_up(tmp_path):
+    """0003 on a file with clips from 0002: indexes replaced, counts filled from the clips; down restores 0002."""
+    db = tmp_path / "media.db"
+    url = f"sqlite:///{db}"
+    engine = create_media_engine(url)
+    try:
+        assert upgrade(engine, "0002_pending_deletions") == "0002_pending_deletions"
+        with engine.begin() as conn:
+            conn.execute(insert(Clip), [clip_row(record("A", "e1")), clip_row(record("B", "e2", player_id="p2")),
+                                        clip_row(record("C", "e3", game="20038", event_type="hit"))])
+            conn.execute(insert(ClipAsset), [{"clip_id": "A", **asset("A").__dict__}])
+        tables, indexes = _sqlite_schema(db)
+        assert not tables & STATS_TABLES and indexes == INDEXES_0002
+
+        assert upgrade(engine) == head_revision()
+        tables, indexes = _sqlite_schema(db)
+        assert STATS_TABLES <= tables and indexes == SQLITE_INDEXES
+        assert schema_diff(engine) == []
+        with engine.connect() as conn:
+            rows = lambda sql: sorted(conn.exec_driver_sql(sql).all())  # noqa: E731
+            assert rows("select game_id, event_type, clips from media.clip_stats_type") == [
+                ("20031", "shot", 2), ("20038", "hit", 1)]
+            assert rows("select player_id, clips from media.clip_stats_player") == [
+                ("8480018", 1), ("8480018", 1), ("p2", 1)]
+            assert rows("select game_id, kind, objects, bytes from media.clip_stats_assets") == [
+                ("20031", "mp4", 1, 1000)]
+
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0002_pending_deletions")
+        assert current(engine) == "0002_pending_deletions"
+        tables, indexes = _sqlite_schema(db)
+        assert not tables & STATS_TABLES and indexes == INDEXES_0002
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("select count(*) from media.clips").scalar_one() == 3
+
+        assert upgrade(engine) == head_revision()  # and up again
+        assert _sqlite_schema(db)[1] == SQLITE_INDEXES
+    finally:
+        engine.dispose()
 
 
 def test_cli_db_current_and_upgrade(tmp_path, monkeypatch, capsys):

@@ -43,21 +43,39 @@ FPS = Fraction(60000, 1001)
 MEDIA_TABLES = {"clips", "clip_assets", "clip_tags", "pending_deletions", "alembic_version"}
 # What Base.metadata.create_all made before migrations existed (revision 0001_media_schema).
 BASELINE_TABLES = [Clip.__table__, ClipAsset.__table__, ClipTag.__table__]
+MEDIA_TABLES = MEDIA_TABLES | {"clip_stats_game", "clip_stats_type", "clip_stats_player", "clip_stats_player_type",
+                               "clip_stats_assets"}
 MEDIA_INDEXES = {
     # name: the end of its pg_indexes.indexdef
     "clips_pkey": "USING btree (clip_id)",
     "uq_clips_game_event": "USING btree (game_id, event_id)",
-    "ix_clips_player_event_type": "USING btree (player_id, event_type)",
-    "ix_clips_game_period": "USING btree (game_id, period)",
-    "ix_clips_event_type": "USING btree (event_type)",
-    "ix_clips_team": "USING btree (team)",
-    "ix_clips_opponent": "USING btree (opponent)",
+    "ix_clips_game_order": "USING btree (game_id, period, event_frame, event_id, clip_id)",
+    "ix_clips_type_strength_game": "USING btree (event_type, lower((strength)::text), game_id) INCLUDE (strength)",
+    "ix_clips_player_game_type": "USING btree (player_id, game_id, event_type)",
+    "ix_clips_team_game": "USING btree (team, game_id)",
+    "ix_clips_opponent_game": "USING btree (opponent, game_id)",
     "ix_clips_created_at": "USING btree (created_at)",
     "clip_assets_pkey": "USING btree (clip_id, kind)",
     "clip_tags_pkey": "USING btree (clip_id, tag)",
     "pending_deletions_pkey": "USING btree (object_key)",
     "ix_pending_deletions_game_period": "USING btree (game_id, period)",
     "alembic_version_pkc": "USING btree (version_num)",
+    "ix_stats_game_by_game": "USING btree (game_id, team, opponent)",
+    "ix_stats_game_team_game": "USING btree (team, game_id)",
+    "ix_stats_game_opponent_game": "USING btree (opponent, game_id)",
+    "ix_stats_type_by_game": "USING btree (game_id, team, opponent, event_type)",
+    "ix_stats_type_event_type_game": "USING btree (event_type, game_id)",
+    "ix_stats_type_team_game": "USING btree (team, game_id)",
+    "ix_stats_type_opponent_game": "USING btree (opponent, game_id)",
+    "ix_stats_player_by_game": "USING btree (game_id, team, opponent, player_id)",
+    "ix_stats_player_player_game": "USING btree (player_id, game_id)",
+    "ix_stats_player_team_game": "USING btree (team, game_id)",
+    "ix_stats_player_type_by_game": "USING btree (game_id, team, opponent, player_id, event_type)",
+    "ix_stats_player_type_player_event_type_game": "USING btree (player_id, event_type, game_id)",
+    "ix_stats_player_type_event_type_game": "USING btree (event_type, game_id)",
+    "ix_stats_assets_by_game": "USING btree (game_id, team, opponent, event_type, kind)",
+    "ix_stats_assets_event_type_game": "USING btree (event_type, game_id)",
+    "ix_stats_assets_team_game": "USING btree (team, game_id)",
 }
 
 
@@ -186,8 +204,8 @@ def test_migrations_from_an_empty_database(postgres_server, capsys):
         assert main(["db", "current", "--url", url]) == 0
 
         # and the comparison does report a difference when there is one
-        sql(url, "drop index media.ix_clips_opponent")
-        assert [(d[0], d[1].name) for d in schema_diff(url)] == [("add_index", "ix_clips_opponent")]
+        sql(url, "drop index media.ix_clips_opponent_game")
+        assert [(d[0], d[1].name) for d in schema_diff(url)] == [("add_index", "ix_clips_opponent_game")]
 
 
 def test_database_made_before_migrations_is_adopted(postgres_server):
@@ -204,8 +222,9 @@ def test_database_made_before_migrations_is_adopted(postgres_server):
         assert main(["db", "upgrade", "--url", url]) == 0
         assert sql(url, "select version_num from media.alembic_version") == [(head_revision(),)]
         assert sql(url, "select clip_id from media.clips") == [("OLD",)]
-        assert schema_diff(url) == []  # pending_deletions added by 0002
+        assert schema_diff(url) == []  # pending_deletions added by 0002, the counts by 0003
         assert sql(url, "select count(*) from media.pending_deletions") == [(0,)]
+        assert sql(url, "select game_id, event_type, clips from media.clip_stats_type") == [("G", "shot", 1)]
 
 
 def test_indexes_present(index, postgres_url):
