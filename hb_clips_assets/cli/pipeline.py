@@ -15,6 +15,12 @@ from hb_clips_assets.domain.layout import DataRoot
 from hb_clips_assets.settings import SETTINGS, raw as _setting
 from hb_clips_assets.storage.index.db import redact_url, redact_url_in
 
+# `hb-clips run` exit codes. 3 is not a failure of a partition: every partition ran and what could be cut
+# is indexed and findable, but some clip is missing (set aside) or an ERROR-severity check failed.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+SET_ASIDE_HINT = ("check the video at those frames (ffmpeg -v error -i FILE -f null - names damaged packets), "
+                  "replace it, and run again: the clips already stored are not cut again")
+
 
 def cmd_sample_data(args) -> int:
     from hb_clips_assets.sample import write_sample_data
@@ -33,35 +39,39 @@ def cmd_run(args) -> int:
     data_root = Path(args.data_root or _setting("HB_DATA_ROOT")).resolve()
     if not data_root.is_dir():
         print(f"error: data root {data_root} does not exist (run `hb-clips sample-data {data_root}` first)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     os.environ["HB_DATA_ROOT"] = str(data_root)  # the resources read it, in this process and in the UI's
     try:
         games = [validate_game_id(g) for g in args.game] if args.game else None
     except ContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if games is None:
         games = DataRoot(data_root).games()
     pairs = plan_partitions(data_root, games, lambda msg: print(f"warning: {msg}", file=sys.stderr))
     if not pairs:
         print(f"error: nothing to do: no game under {data_root} has both metrics and a period video", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     print(f"data root {data_root}: {len(pairs)} game x period partitions to materialize")
     outcomes = run_partitions(pairs, log_level="WARNING" if args.quiet else "INFO", accept_removals=args.accept_removals)
     _print_summary(outcomes)
-    return 0 if all(o.success for o in outcomes) else 1
+    if not all(o.success for o in outcomes):
+        return EXIT_FAILED
+    return EXIT_OK if all(o.complete for o in outcomes) else EXIT_INCOMPLETE
 
 
 def _print_summary(outcomes) -> None:
-    header = f"{'game':<10} {'period':<6} {'status':<7} {'clips':>5} {'cut':>4} {'cached':>6} {'rejected':>8} {'seconds':>8}"
+    header = (f"{'game':<10} {'period':<6} {'status':<7} {'clips':>5} {'cut':>4} {'cached':>6} {'rejected':>8} "
+              f"{'aside':>5} {'seconds':>8}")
     print("\nsummary\n" + header + "\n" + "-" * len(header))
     without_period: dict[str, int] = {}
     for o in outcomes:
         # rows with no readable period are listed in every period: count them once per game
         without_period[o.game_id] = o.rejected_without_period
+        status = "FAILED" if not o.success else "ok" if o.complete else "marked"
         print(
-            f"{o.game_id:<10} {o.period:<6} {'ok' if o.success else 'FAILED':<7} {o.clips:>5} "
-            f"{o.clips_cut:>4} {o.clips_cached:>6} {o.rejected_rows:>8} {o.seconds:>8.1f}"
+            f"{o.game_id:<10} {o.period:<6} {status:<7} {o.clips:>5} "
+            f"{o.clips_cut:>4} {o.clips_cached:>6} {o.rejected_rows:>8} {o.clips_set_aside:>5} {o.seconds:>8.1f}"
         )
     for game_id, count in without_period.items():
         if count:
@@ -69,11 +79,31 @@ def _print_summary(outcomes) -> None:
     for o in outcomes:
         if not o.success:
             print(f"\ngame {o.game_id} period {o.period} failed: {o.error}")
+            if o.hint:
+                print(f"  what to do: {o.hint}")
+            continue
+        _print_marks(o)
     print(
         f"\nclips and thumbnails: {Path(_setting('HB_STORE_URL')).resolve() if '://' not in _setting('HB_STORE_URL') else _setting('HB_STORE_URL')}"
         f"\nmedia index:          {redact_url(_setting('HB_MEDIA_DB_URL'))}"
         f"\nDagster instance:     {os.environ['DAGSTER_HOME']}  (open the UI: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev)"
     )
+
+
+def _print_marks(o) -> None:
+    """A partition that ran but is marked: its set-aside clips (one line each) and its failed checks."""
+    if o.clips_set_aside:
+        print(f"\ngame {o.game_id} period {o.period}: {o.clips_set_aside} clip(s) could not be cut and were set aside; "
+              f"the other {o.clips} clip(s) are indexed and findable")
+        for r in o.set_aside:
+            print(f"  event {r['event_id']} (frames {r['start_frame']}-{r['end_frame']}, event frame {r['event_frame']}): "
+                  f"{r['reason']}; indexed clip: {r['indexed_clip']}")
+        if o.clips_set_aside > len(o.set_aside):
+            print(f"  and {o.clips_set_aside - len(o.set_aside)} more (the clips materialization lists them)")
+        print(f"  what to do: {SET_ASIDE_HINT}")
+    others = {name: text for name, text in o.failed_checks.items() if not (o.clips_set_aside and name == "clips_all_cut")}
+    for name, text in others.items():
+        print(f"game {o.game_id} period {o.period}: check {name} failed: {text}")
 
 
 def cmd_db(args) -> int:
@@ -124,7 +154,12 @@ def add_pipeline_commands(sub) -> None:
     p.add_argument("--game", action="append", choices=["20031", "20038"], help="only this sample game (repeatable)")
     p.set_defaults(func=cmd_sample_data)
 
-    p = sub.add_parser("run", help="materialize every game x period partition found under the data root")
+    p = sub.add_parser(
+        "run", help="materialize every game x period partition found under the data root",
+        epilog="exit status: 0 every partition complete; 1 a partition failed (nothing of it indexed by this run); "
+        "2 bad arguments; 3 every partition ran, but some clip could not be cut (set aside: the others are indexed) "
+        "or an ERROR-severity asset check failed",
+    )
     p.add_argument("--data-root", help=f"data root (default $HB_DATA_ROOT or {SETTINGS['HB_DATA_ROOT'].default})")
     p.add_argument("--game", action="append", help="only this game (repeatable)")
     p.add_argument("--quiet", action="store_true", help="only warnings from Dagster's own log")

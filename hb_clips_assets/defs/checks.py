@@ -33,7 +33,17 @@ from hb_clips_assets.pipeline.verify import (
 )
 from hb_clips_assets.domain.records import ClipRecord
 from hb_clips_assets.video.probe import VideoError, probe_video
-from hb_clips_assets.defs.metadata import REJECTED_ROWS, SEGMENTS, table
+from hb_clips_assets.defs.metadata import (
+    CLIPS,
+    CLIPS_KEPT,
+    CLIPS_SET_ASIDE,
+    CLIPS_SET_ASIDE_TABLE,
+    MAX_ROWS,
+    REJECTED_ROWS,
+    SEGMENTS,
+    SET_ASIDE_MAX_ROWS,
+    table,
+)
 from hb_clips_assets.defs.partitions import game_period_partitions, split_game_period
 
 # Partitioned asset checks are a preview feature in dagster 1.13: one result per
@@ -41,16 +51,17 @@ from hb_clips_assets.defs.partitions import game_period_partitions, split_game_p
 warnings.filterwarnings("ignore", category=PreviewWarning, message=".*partitions_def on an AssetCheckSpec.*")
 
 
-def _result(problems: list[str], checked: int, what: str, severity=AssetCheckSeverity.ERROR, **extra) -> AssetCheckResult:
+def _result(problems: list[str], checked: int, what: str, severity=AssetCheckSeverity.ERROR, description=None,
+            limit: int = MAX_ROWS, **extra) -> AssetCheckResult:
     return AssetCheckResult(
         passed=not problems,
         severity=severity,
-        description=(f"{len(problems)} problem(s) in {checked} {what}: {problems[0]}" if problems
-                     else f"{checked} {what} checked, all good"),
+        description=description or (f"{len(problems)} problem(s) in {checked} {what}: {problems[0]}" if problems
+                                     else f"{checked} {what} checked, all good"),
         metadata={
             f"{what}_checked": checked,
             "problems": len(problems),
-            "problem_list": table([{"problem": p} for p in problems], [("problem", "string")]),
+            "problem_list": table([{"problem": p} for p in problems], [("problem", "string")], limit=limit),
             **extra,
         },
     )
@@ -181,4 +192,33 @@ def rejected_row_ratio(context: AssetCheckExecutionContext) -> AssetCheckResult:
     )
 
 
-clip_checks = [clip_coverage, objects_match_index, clip_frame_counts, clip_first_frames, rejected_row_ratio]
+@asset_check(
+    asset="clips",
+    partitions_def=game_period_partitions,
+    description="Every segment of the period was cut: fails (without blocking media_index) naming each clip that "
+    "could not be cut and was set aside (event, frames, reason), as the clips materialization lists them.",
+)
+def clips_all_cut(context: AssetCheckExecutionContext) -> AssetCheckResult:
+    meta = _latest_metadata(context, "clips")
+    set_aside = int(meta.get(CLIPS_SET_ASIDE, 0))
+    value = meta.get(CLIPS_SET_ASIDE_TABLE)
+    rows = [dict(r.data) for r in value.records] if hasattr(value, "records") else []
+    problems = [
+        f"event {r['event_id']} (frames {r['start_frame']}-{r['end_frame']}, event frame {r['event_frame']}): "
+        f"{r['reason']}; indexed clip: {r['indexed_clip']}"
+        for r in rows
+    ]
+    if set_aside > len(rows):
+        problems.append(f"and {set_aside - len(rows)} more: see the clips materialization's log")
+    indexed = int(meta.get(CLIPS, 0))
+    description = None
+    if set_aside:
+        description = (f"{set_aside} clip(s) could not be cut and were set aside ({indexed} indexed, "
+                       f"{meta.get(CLIPS_KEPT, 0)} of them earlier clips kept for a set-aside event): "
+                       + "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else ""))
+    return _result(problems if set_aside else [], indexed + set_aside - int(meta.get(CLIPS_KEPT, 0)), "segments",
+                   description=description, limit=SET_ASIDE_MAX_ROWS, clips_set_aside=set_aside)
+
+
+clip_checks = [clip_coverage, objects_match_index, clip_frame_counts, clip_first_frames, rejected_row_ratio,
+               clips_all_cut]

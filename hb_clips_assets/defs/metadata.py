@@ -30,7 +30,11 @@ COLUMN_SCHEMA = "dagster/column_schema"
 CLIPS = "clips"  # clips and media_index: clips of the partition
 CLIPS_CUT = "clips_cut"
 CLIPS_CACHED = "clips_cached"
-CLIPS_FAILED = "clips_failed"
+CLIPS_FAILED = "clips_failed"  # clips whose cut failed in this attempt (retried or set aside)
+# Clips that could not be cut, set aside like bad rows (the check clips_all_cut and the CLI read them):
+CLIPS_SET_ASIDE = "clips_set_aside"  # how many
+CLIPS_SET_ASIDE_TABLE = "clips_set_aside_table"  # each with its event, frames and reason
+CLIPS_KEPT = "clips_kept"  # of those, events whose earlier clip stays indexed
 SEGMENTS = "segments"  # event_segments: segments resolved (events and shifts)
 REJECTED_ROWS = "rejected_rows"  # metrics and event_segments: rows of this period set aside
 REJECTED_FIRST = "rejected_first"  # the table of those rows
@@ -41,6 +45,8 @@ PATH = "path"  # the IO manager: where the value is stored
 
 # Tables in metadata live in the event log: the first rows show what happened, the counts say how many.
 MAX_ROWS = 20
+# Clips set aside are listed whole up to this many (each needs a look; more means the source is bad throughout).
+SET_ASIDE_MAX_ROWS = 200
 
 _CELL_TYPES = {str: "string", int: "int", float: "float", bool: "bool"}
 
@@ -86,10 +92,10 @@ def _cell(value):
     return str(value)
 
 
-def table(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]]) -> MetadataValue:
-    """The first MAX_ROWS rows, as a table with the given (name, type) columns."""
+def table(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]], limit: int = MAX_ROWS) -> MetadataValue:
+    """The first ``limit`` rows, as a table with the given (name, type) columns."""
     schema = TableSchema(columns=[TableColumn(name=name, type=kind) for name, kind in columns])
-    records = [TableRecord({name: _cell(row.get(name)) for name, _ in columns}) for row in rows[:MAX_ROWS]]
+    records = [TableRecord({name: _cell(row.get(name)) for name, _ in columns}) for row in rows[:limit]]
     return MetadataValue.table(records, schema=schema)
 
 
@@ -115,6 +121,23 @@ def rejections_table(rejected: list[Rejection]) -> MetadataValue:
 def rejection_metadata(rejected: list[Rejection]) -> dict:
     """How many rows were set aside, and the first of them with file, line and reason."""
     return {REJECTED_ROWS: len(rejected), REJECTED_FIRST: rejections_table(rejected)}
+
+
+SET_ASIDE_COLUMNS = [("event_id", "string"), ("event_type", "string"), ("start_frame", "int"), ("end_frame", "int"),
+                     ("event_frame", "int"), ("reason", "string"), ("indexed_clip", "string")]
+
+
+def set_aside_metadata(asides: Sequence) -> dict:
+    """How many clips could not be cut, and each with its event, frames and reason (``SetAside``s of
+    pipeline/cutting.py); ``indexed_clip`` names the earlier clip that stays indexed for the event."""
+    rows = [{
+        "event_id": a.segment.event_id, "event_type": a.segment.event_type, "start_frame": a.segment.start_frame,
+        "end_frame": a.segment.end_frame, "event_frame": a.segment.event_frame, "reason": a.failure.error,
+        "indexed_clip": f"kept: {a.previous.clip_id[:12]} (frames {a.previous.start_frame}-{a.previous.end_frame})"
+        if a.previous else "none: not findable until it is cut",
+    } for a in asides]
+    return {CLIPS_SET_ASIDE: len(rows), CLIPS_KEPT: sum(a.previous is not None for a in asides),
+            CLIPS_SET_ASIDE_TABLE: table(rows, SET_ASIDE_COLUMNS, limit=SET_ASIDE_MAX_ROWS)}
 
 
 def thumbnail_preview(jpeg: bytes, width: int = 240) -> MetadataValue:

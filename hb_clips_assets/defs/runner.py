@@ -10,11 +10,13 @@ from typing import Callable
 
 from hb_clips_assets.domain.contract import PERIODS, ContractError, read_metrics
 from hb_clips_assets.domain.layout import DataRoot
-from hb_clips_assets.defs.failures import step_failure_message
+from hb_clips_assets.defs.failures import one_line, step_failure_hint, step_failure_message
 from hb_clips_assets.defs.metadata import (
     CLIPS,
     CLIPS_CACHED,
     CLIPS_CUT,
+    CLIPS_SET_ASIDE,
+    CLIPS_SET_ASIDE_TABLE,
     REJECTED_ROWS,
     REJECTED_ROWS_WITHOUT_PERIOD,
     REJECTED_SHIFT_ROWS_WITHOUT_PERIOD,
@@ -30,7 +32,9 @@ class PartitionOutcome:
     success: bool
     seconds: float
     metadata: dict[str, dict] = field(default_factory=dict)  # asset name -> metadata values
-    error: str | None = None
+    error: str | None = None  # one line per failed step: step, file, problem
+    hint: str | None = None  # what to do about the failure
+    failed_checks: dict[str, str] = field(default_factory=dict)  # ERROR-severity checks that failed -> description
 
     def value(self, asset: str, key: str, default=None):
         return self.metadata.get(asset, {}).get(key, default)
@@ -47,6 +51,22 @@ class PartitionOutcome:
     @property
     def clips_cached(self) -> int:
         return self.value("clips", CLIPS_CACHED, 0)
+
+    @property
+    def clips_set_aside(self) -> int:
+        """Clips that could not be cut (the partition's other clips are indexed)."""
+        return self.value("clips", CLIPS_SET_ASIDE, 0)
+
+    @property
+    def set_aside(self) -> list[dict]:
+        """Each clip set aside: event_id, frames, reason, indexed_clip (metadata.SET_ASIDE_COLUMNS)."""
+        value = self.value("clips", CLIPS_SET_ASIDE_TABLE)
+        return [dict(r.data) for r in value.records] if hasattr(value, "records") else []
+
+    @property
+    def complete(self) -> bool:
+        """Succeeded with every clip cut and every ERROR-severity check passing."""
+        return self.success and not self.clips_set_aside and not self.failed_checks
 
     @property
     def rejected_without_period(self) -> int:
@@ -101,6 +121,13 @@ def _metadata_values(result) -> dict[str, dict]:
     return out
 
 
+def _failed_checks(result) -> dict[str, str]:
+    from dagster import AssetCheckSeverity
+
+    return {e.check_name: one_line(e.description or "failed") for e in result.get_asset_check_evaluations()
+            if not e.passed and e.severity == AssetCheckSeverity.ERROR}
+
+
 def run_partitions(
     pairs: list[tuple[str, str]],
     log_level: str = "INFO",
@@ -116,13 +143,17 @@ def run_partitions(
     from dagster import DagsterInstance
 
     from hb_clips_assets.definitions import clip_game_period_job, defs, reference_job
+    from hb_clips_assets.defs.failures import short_console_logger
     from hb_clips_assets.defs.partitions import game_partitions, game_period_key
 
+    # Dagster's console logger prints a failed step with its stack trace; ours prints one line (the
+    # trace stays in the run's event log, in the UI). The summary below says what failed and what to do.
+    loggers = {"console": short_console_logger}
     instance = DagsterInstance.get()
     # The clip runs read the schedule and roster tables as inputs (opponents, shift teams): refresh
     # them first from the CSVs (an absent CSV is an empty table). A bad file leaves the last good
     # tables, and the clips do without what it would have added: say so and go on.
-    reference = defs.resolve_job_def(reference_job.name).execute_in_process(
+    reference = defs.resolve_job_def(reference_job.name).with_logger_defs(loggers).execute_in_process(
         instance=instance, raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
@@ -135,7 +166,7 @@ def run_partitions(
     if new:
         instance.add_dynamic_partitions(game_partitions.name, new)
         progress(f"registered game partitions: {', '.join(new)}")
-    job = defs.resolve_job_def(clip_game_period_job.name)
+    job = defs.resolve_job_def(clip_game_period_job.name).with_logger_defs(loggers)
     outcomes = []
     for i, (game_id, period) in enumerate(pairs, 1):
         progress(f"[{i}/{len(pairs)}] game {game_id} period {period}: materializing ...")
@@ -149,13 +180,20 @@ def run_partitions(
                 "ops": {"media_index": {"config": {"accept_removals": accept_removals}}},
             },
         )
-        error = None
+        error = hint = None
         if not result.success:
             failures = [e for e in result.all_events if e.is_step_failure]
-            error = "; ".join(f"{e.step_key}: {step_failure_message(e)}" for e in failures) or "run failed"
-        outcome = PartitionOutcome(game_id, period, result.success, time.monotonic() - started, _metadata_values(result), error)
+            error = "; ".join(f"{e.step_key}: {one_line(step_failure_message(e))}" for e in failures) or "run failed"
+            hint = step_failure_hint(failures[0]) if failures else None
+        outcome = PartitionOutcome(game_id, period, result.success, time.monotonic() - started, _metadata_values(result),
+                                   error, hint, _failed_checks(result))
         outcomes.append(outcome)
-        status = "ok" if outcome.success else f"FAILED: {error}"
+        if not outcome.success:
+            status = f"FAILED: {error}"
+        elif outcome.clips_set_aside:
+            status = f"ok, {outcome.clips_set_aside} clip(s) set aside"
+        else:
+            status = "ok" if outcome.complete else f"ok, check(s) failed: {', '.join(outcome.failed_checks)}"
         progress(
             f"[{i}/{len(pairs)}] game {game_id} period {period}: {status} "
             f"({outcome.clips} clips, {outcome.clips_cut} cut, "

@@ -1,22 +1,34 @@
 """Turn a period's segments into stored clips: cache check, parallel cuts,
-uploads. Plain Python; the Dagster asset only wraps it and reports.
+uploads, and what happens to a clip that cannot be cut. Plain Python; the
+Dagster asset only wraps it and reports.
+
+A clip that fails is one of three things (:func:`transient_error`,
+:class:`ClipFailure`): the store refusing a write (the partition stops: every
+further cut would be lost), trouble of the machine (an I/O error of the
+scratch disk, too many open files: worth a retry of the step), or a clip that
+cannot be cut (its frames do not decode, the encoder refuses them, the cutter
+raises): retrying cannot help, so it is set aside like a bad row
+(:func:`set_aside`) and the period's other clips are stored and indexed.
 """
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable
 
+import av
+from sqlalchemy import select
+
 from hb_clips_assets.domain.identity import clip_id, clip_object_key, thumbnail_object_key
+from hb_clips_assets.domain.records import AssetRecord, ClipRecord, Segment
+from hb_clips_assets.storage.index.models import ClipTag
 from hb_clips_assets.storage.index.repository import MediaIndex
-from hb_clips_assets.domain.records import AssetRecord, ClipRecord
 from hb_clips_assets.video.scratch import scratch_folder, sweep_scratch
-from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.storage.store.base import ObjectStore, StoreError
-from hb_clips_assets.video.cut import EncodeSettings, SmartCutResult, cut_clip, smart_cut_clip
-from hb_clips_assets.video.probe import VideoInfo
+from hb_clips_assets.video.cut import CutError, EncodeSettings, SmartCutResult, cut_clip, smart_cut_clip
+from hb_clips_assets.video.probe import VideoError, VideoInfo
 
 MP4 = "video/mp4"
 JPEG = "image/jpeg"
@@ -27,7 +39,9 @@ class ClipOutcome:
     record: ClipRecord
     cached: bool  # True: objects already stored with the recorded hash, nothing cut
     seconds: float
-    path: str = "cached"  # how it was cut: "smart" (head/tail re-encoded, body copied), "full" or "cached"
+    # how it was cut: "smart" (head/tail re-encoded, body copied), "full", "cached", or "kept": this cut
+    # failed and the clip the index holds for the event stays (see set_aside)
+    path: str = "cached"
     reason: str | None = None  # why a full re-encode was used
     copied_frames: int = 0
 
@@ -46,7 +60,43 @@ def cut_segment(source: VideoInfo, seg: Segment, out_dir: Path, settings: Encode
 @dataclass(frozen=True)
 class ClipFailure:
     segment: Segment
-    error: str
+    error: str  # the reason, readable: names the file and the problem (the frames are the segment's)
+    transient: bool = False  # trouble of the machine, not of the clip: worth retrying the step
+
+    @property
+    def frames(self) -> str:
+        s = self.segment
+        return f"frames {s.start_frame}-{s.end_frame}, event frame {s.event_frame}"
+
+
+# OSErrors that name a path that is wrong (missing, a folder, not writable): retrying cannot fix them.
+PATH_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+def transient_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is trouble of the machine that a retry may not meet again: an I/O error (a
+    full or flaky scratch disk, too many open files), a lost connection, a timeout, memory.
+
+    Not transient: whatever FFmpeg says about the data (PyAV raises its decoder's and encoder's
+    errors as FFmpegError, some of them OSError subclasses), a wrong path, and every other error
+    (a cutter refusing a range, a bug): those fail the same way every time.
+    """
+    if isinstance(exc, (ConnectionError, TimeoutError, MemoryError)):
+        return True
+    if isinstance(exc, av.error.FFmpegError):
+        return False
+    return isinstance(exc, OSError) and not isinstance(exc, PATH_ERRORS)
+
+
+def failure_reason(exc: BaseException, source: VideoInfo) -> str:
+    """One line naming the file and the problem; FFmpeg's errno and C function names left out."""
+    if isinstance(exc, av.error.FFmpegError):
+        where = f" in {exc.filename}" if isinstance(exc.filename, str) and exc.filename.endswith("()") else ""
+        return f"{source.path}: FFmpeg refused the clip's frames: {exc.strerror or exc}{where}"
+    text = " ".join(str(exc).split())
+    if isinstance(exc, (CutError, VideoError)):
+        return text  # these already name the file and the frame
+    return f"{source.path}: {type(exc).__name__}: {text}"
 
 
 def clip_id_for(segment: Segment, source_sha256: str, settings: EncodeSettings) -> str:
@@ -176,8 +226,10 @@ def produce_clips(
                     pending.cancel()
                 raise
             except Exception as exc:  # one bad clip must not lose the partition's others
-                failures.append(ClipFailure(seg, f"{type(exc).__name__}: {exc}"))
-                progress(f"[{done}/{len(todo)}] event {seg.event_id!r} FAILED: {exc}")
+                failure = ClipFailure(seg, failure_reason(exc, source), transient_error(exc))
+                failures.append(failure)
+                progress(f"[{done}/{len(todo)}] event {seg.event_id!r} ({failure.frames}) FAILED"
+                         f"{' (transient)' if failure.transient else ''}: {failure.error}")
                 continue
             outcomes.append(outcome)
             how = (f"smart: {outcome.copied_frames} of {seg.end_frame - seg.start_frame} frames copied"
@@ -189,3 +241,62 @@ def produce_clips(
     order = {s.event_id: i for i, s in enumerate(segments)}
     outcomes.sort(key=lambda o: order[o.record.event_id])
     return outcomes, failures
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A clip that could not be cut, set aside like a bad row: the partition's other clips go on.
+
+    ``previous``: the clip the index already holds for the event (cut from an earlier version of
+    the inputs), kept as it is - row and objects - so a failed re-cut never takes a findable clip
+    away, nor looks like a removal to the removal guard; None when the event was never indexed.
+    """
+
+    failure: ClipFailure
+    previous: ClipRecord | None
+
+    @property
+    def segment(self) -> Segment:
+        return self.failure.segment
+
+
+def set_aside(failures: list[ClipFailure], index: MediaIndex) -> list[SetAside]:
+    """The failed clips, each with the clip the index holds for its event in this period, if any."""
+    previous: dict[tuple[str, str, str], ClipRecord] = {}
+    for game_id, period in sorted({(f.segment.game_id, f.segment.period) for f in failures}):
+        wanted = {f.segment.event_id for f in failures if (f.segment.game_id, f.segment.period) == (game_id, period)}
+        for record in indexed_records(index, game_id, period, wanted):
+            previous[(game_id, period, record.event_id)] = record
+    return [SetAside(f, previous.get((f.segment.game_id, f.segment.period, f.segment.event_id))) for f in failures]
+
+
+def kept_outcome(aside: SetAside) -> ClipOutcome:
+    return ClipOutcome(aside.previous, cached=True, seconds=0.0, path="kept", reason=aside.failure.error)
+
+
+_RECORD_COLUMNS = [f.name for f in fields(ClipRecord) if f.name not in ("tags", "assets")]
+_KIND_ORDER = {kind: i for i, (kind, _) in enumerate(_KINDS)}
+
+
+def indexed_records(index: MediaIndex, game_id: str, period: str, event_ids: set[str]) -> list[ClipRecord]:
+    """The index's clips of these events in the period, as the records that wrote them (row, tags, assets).
+
+    Written back unchanged by the partition's write (an upsert of the same values), so they stay
+    exactly as they were. The repository has no read of tags, so they are selected here.
+    """
+    rows = [r for r in index.clips(game_id, period) if r["event_id"] in event_ids]
+    if not rows:
+        return []
+    ids = [r["clip_id"] for r in rows]
+    assets = index.assets_of(ids)
+    tags: dict[str, dict[str, str]] = {cid: {} for cid in ids}
+    with index.engine.connect() as conn:
+        for cid, tag, value in conn.execute(select(ClipTag.clip_id, ClipTag.tag, ClipTag.value)
+                                            .where(ClipTag.clip_id.in_(ids))):
+            tags[cid][tag] = value
+    out = []
+    for row in rows:
+        cid = row["clip_id"]
+        own = sorted((a for (c, _), a in assets.items() if c == cid), key=lambda a: _KIND_ORDER.get(a.kind, 99))
+        out.append(ClipRecord(**{name: row[name] for name in _RECORD_COLUMNS}, tags=tags[cid], assets=tuple(own)))
+    return out

@@ -23,7 +23,8 @@ from hb_clips_tests.automation_support import partition_tags
 from hb_clips_tests.resources import pipeline_assets, pipeline_resources, table_rows
 
 GAME, PERIOD = "20031", "1"
-CHECKS = {"clip_coverage", "objects_match_index", "clip_frame_counts", "clip_first_frames", "rejected_row_ratio"}
+CHECKS = {"clip_coverage", "objects_match_index", "clip_frame_counts", "clip_first_frames", "rejected_row_ratio",
+          "clips_all_cut"}
 
 
 def resources_for(base: Path, **settings) -> dict:

@@ -31,7 +31,7 @@ def test_the_defs_folder_is_autoloaded_into_the_one_definitions():
     assert [s.name for s in defs.sensors] == ["video_arrivals"]
     assert [s.name for s in defs.schedules] == ["daily_backfill"]
     checks = {key.name for c in defs.asset_checks for key in c.check_keys}
-    assert checks == {"clip_coverage", "objects_match_index", "clip_frame_counts", "clip_first_frames",
+    assert checks == {"clip_coverage", "objects_match_index", "clip_frame_counts", "clip_first_frames", "clips_all_cut",
                       "rejected_row_ratio"}
     assert len(defs.asset_checks) == len(checks)  # each once: no module re-binds the check list
     assert set(defs.resources) == {"data_root", "object_store", "media_index", "clip_settings", "check_settings",
@@ -106,7 +106,7 @@ def test_dg_sees_the_project_and_lists_its_defs(tmp_path):
     listed = yaml.safe_load(proc.stdout)  # JSON is YAML
     assert {j["name"] for j in listed["jobs"]} == {"clip_game_period", "verify_game_period", "refresh_reference"}
     assert [s["name"] for s in listed["sensors"]] == ["video_arrivals"]
-    assert len(listed["asset_checks"]) == 5
+    assert len(listed["asset_checks"]) == 6
 
 
 def test_hb_executor_celery_puts_every_job_on_the_celery_executor(monkeypatch):

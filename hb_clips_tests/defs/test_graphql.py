@@ -36,7 +36,8 @@ GAME, PERIOD = "20031", "1"
 PARTITION = f"{GAME}|{PERIOD}"
 LOAD_TIMEOUT_S = 180
 RUN_TIMEOUT_S = 240
-CLIP_CHECKS = {"clip_coverage", "objects_match_index", "clip_frame_counts", "clip_first_frames", "rejected_row_ratio"}
+CLIP_CHECKS = {"clip_coverage", "objects_match_index", "clip_frame_counts", "clip_first_frames", "rejected_row_ratio",
+               "clips_all_cut"}
 # Faster dequeues than the default 5 s (the run queue is the daemon's); the rest is the project's dagster.yaml.
 EXTRA_YAML = """
 run_coordinator:

@@ -1,4 +1,5 @@
 """Frame-accurate MP4 clips and JPEG thumbnails in the object store."""
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -7,12 +8,12 @@ from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
 from hb_clips_assets.domain.identity import source_fingerprint
 from hb_clips_assets.domain.records import Segment
-from hb_clips_assets.pipeline.cutting import produce_clips
+from hb_clips_assets.pipeline.cutting import kept_outcome, produce_clips, set_aside
 from hb_clips_assets.pipeline.frames import SOURCE_PREFIX, SourceVideo, column_record, records_from_frame, records_to_frame
 from hb_clips_assets.domain.records import ClipRecord
 from hb_clips_assets.storage.store import StoreError
 from hb_clips_assets.video.probe import probe_video
-from hb_clips_assets.defs.failures import TRANSIENT_RETRIES, input_errors_fail_cleanly
+from hb_clips_assets.defs.failures import TRANSIENT_RETRIES, input_errors_fail_cleanly, retries_left
 from hb_clips_assets.defs.metadata import (
     CLIPS,
     CLIPS_CACHED,
@@ -20,6 +21,7 @@ from hb_clips_assets.defs.metadata import (
     CLIPS_FAILED,
     COLUMN_SCHEMA,
     record_schema,
+    set_aside_metadata,
     table,
     thumbnail_preview,
 )
@@ -36,7 +38,9 @@ from hb_clips_assets.defs.resources import ClipSettingsResource, MediaIndexResou
     retry_policy=TRANSIENT_RETRIES,
     metadata={COLUMN_SCHEMA: record_schema(ClipRecord)},
     description="One H.264 MP4 (+faststart, AAC where the source has audio) and one JPEG thumbnail per segment; "
-    "content-hash cached: clips already stored with the recorded hash are not cut again.",
+    "content-hash cached: clips already stored with the recorded hash are not cut again. A clip that cannot be cut "
+    "is set aside (clips_set_aside, with its event, frames and reason; check clips_all_cut fails) and the others "
+    "are indexed; an event's earlier indexed clip stays.",
 )
 def clips(
     context: AssetExecutionContext,
@@ -53,7 +57,7 @@ def clips(
             # No segment, so no video named and nothing to cut: an empty table (media_index then
             # empties the partition, as the segments say).
             context.log.info(f"game {game_id} period {period}: no segments, nothing to cut")
-            yield Output(records_to_frame([], ClipRecord), metadata=_clips_metadata([], [], clip_settings.cutter_name))
+            yield Output(records_to_frame([], ClipRecord), metadata=_clips_metadata([], [], [], clip_settings.cutter_name))
             return
         video_path = Path(resolved.path)
         source = probe_video(video_path)
@@ -63,9 +67,10 @@ def clips(
                 allow_retries=False,
             )
         store = object_store.get_store()
+        index = media_index.get_index()
         context.log.info(f"cutting {len(segments)} clips of {video_path} with {clip_settings.cut_workers} workers")
         outcomes, failures = produce_clips(
-            segments, source, resolved.sha256, store, media_index.get_index(),
+            segments, source, resolved.sha256, store, index,
             clip_settings.encode_settings(), clip_settings.cut_workers, context.log.info,
             scratch_dir=clip_settings.scratch_dir(),
         )
@@ -80,8 +85,28 @@ def clips(
                 "discarded: run the partition again to cut the new file",
                 allow_retries=False,
             )
+        transient = [f for f in failures if f.transient]
+        if transient and retries_left(context):
+            # The machine, not the clips: store what was cut (a retry finds it stored) and let the policy retry.
+            yield Output(records_to_frame([o.record for o in outcomes], ClipRecord),
+                         metadata=_clips_metadata(outcomes, failures, [], clip_settings.cutter_name))
+            raise Failure(
+                f"{len(transient)} of {len(segments)} clips of game {game_id} period {period} failed (transient, "
+                "retried): " + "; ".join(f"event {f.segment.event_id} ({f.frames}): {f.error}" for f in transient[:5]),
+            )
+        if context.retry_number:
+            failures = [replace(f, error=f"{f.error} (still failing after {context.retry_number} retries)")
+                        if f.transient else f for f in failures]
+        asides = set_aside(failures, index)
+        for aside in asides:
+            context.log.warning(
+                f"set aside event {aside.segment.event_id!r} ({aside.failure.frames}): {aside.failure.error}; "
+                + (f"its earlier clip {aside.previous.clip_id[:12]} stays indexed" if aside.previous
+                   else "not findable until it is cut")
+            )
+        outcomes = _in_segment_order(outcomes + [kept_outcome(a) for a in asides if a.previous], segments)
         records = [o.record for o in outcomes]
-        metadata = _clips_metadata(outcomes, failures, clip_settings.cutter_name)
+        metadata = _clips_metadata(outcomes, failures, asides, clip_settings.cutter_name)
         if records:
             thumb = next(a for a in records[0].assets if a.kind == "thumbnail")
             try:
@@ -92,21 +117,22 @@ def clips(
                 context.log.warning(f"thumbnail preview left out: {exc}")
                 metadata["thumbnail_preview_error"] = str(exc)
         yield Output(records_to_frame(records, ClipRecord), metadata=metadata)
-        if failures:
-            raise Failure(
-                f"{len(failures)} of {len(segments)} clips of game {game_id} period {period} failed: "
-                + "; ".join(f"event {f.segment.event_id}: {f.error}" for f in failures[:5]),
-            )
 
 
-def _clips_metadata(outcomes: list, failures: list, cutter: str) -> dict:
-    """Counts of the partition's clips (cut, cached, failed, by cutting path) and their tables."""
-    cut = [o for o in outcomes if not o.cached]
+def _in_segment_order(outcomes: list, segments: list[Segment]) -> list:
+    order = {s.event_id: i for i, s in enumerate(segments)}
+    return sorted(outcomes, key=lambda o: order.get(o.record.event_id, len(order)))
+
+
+def _clips_metadata(outcomes: list, failures: list, asides: list, cutter: str) -> dict:
+    """Counts of the partition's clips (cut, cached, kept, failed, set aside, by cutting path) and their tables."""
+    cut = [o for o in outcomes if o.path in ("smart", "full")]
     metadata = {
         CLIPS: len(outcomes),
         CLIPS_CUT: len(cut),
-        CLIPS_CACHED: len(outcomes) - len(cut),
+        CLIPS_CACHED: sum(o.path == "cached" for o in outcomes),
         CLIPS_FAILED: len(failures),
+        **set_aside_metadata(asides),
         "bytes_written": MetadataValue.int(sum(a.bytes for o in cut for a in o.record.assets)),
         "cut_seconds_total": round(sum(o.seconds for o in cut), 2),
         "cutter": cutter,
@@ -121,25 +147,24 @@ def _clips_metadata(outcomes: list, failures: list, cutter: str) -> dict:
             [{"event_id": o.record.event_id, "reason": o.reason or ""} for o in fallbacks], _REASON_COLUMNS
         )
     if failures:
-        metadata["failures"] = table([{"event_id": f.segment.event_id, "error": f.error} for f in failures], _ERROR_COLUMNS)
+        metadata["failures"] = table(
+            [{"event_id": f.segment.event_id, "error": f.error, "transient": f.transient} for f in failures],
+            _ERROR_COLUMNS,
+        )
     return metadata
 
 
 _TABLE_COLUMNS = [("clip_id", "string"), ("event_id", "string"), ("event_type", "string"), ("player_id", "string"),
                   ("frames", "string"), ("seconds", "float"), ("mp4_bytes", "int"), ("cut", "string")]
 _REASON_COLUMNS = [("event_id", "string"), ("reason", "string")]
-_ERROR_COLUMNS = [("event_id", "string"), ("error", "string")]
+_ERROR_COLUMNS = [("event_id", "string"), ("error", "string"), ("transient", "bool")]
 
 
 def _table_row(outcome) -> dict:
     r = outcome.record
     seconds = float(Fraction(r.end_frame - r.start_frame) * r.fps_den / r.fps_num)
-    if outcome.cached:
-        how = "cached"
-    elif outcome.path == "smart":
-        how = f"smart ({outcome.copied_frames} copied)"
-    else:
-        how = "full re-encode"
+    how = {"cached": "cached", "kept": "kept: earlier clip (this cut failed)",
+           "smart": f"smart ({outcome.copied_frames} copied)"}.get(outcome.path, "full re-encode")
     return {
         "clip_id": r.clip_id[:12], "event_id": r.event_id, "event_type": r.event_type, "player_id": r.player_id,
         "frames": f"{r.start_frame}-{r.end_frame}", "seconds": round(seconds, 2),
