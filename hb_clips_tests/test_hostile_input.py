@@ -11,6 +11,7 @@ and every rejected row is counted in the materialization metadata.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -22,7 +23,15 @@ import pytest
 from dagster import DagsterUnknownPartitionError, instance_for_test, materialize
 
 from hb_clips_assets.defs.assets import clip_assets
-from hb_clips_assets.domain.contract import ContractError, ContractFileError, read_metrics, validate_game_id
+from hb_clips_assets.domain.contract import (
+    ROSTER_REQUIRED,
+    SCHEDULE_REQUIRED,
+    ContractError,
+    ContractFileError,
+    read_metrics,
+    validate_game_id,
+)
+from hb_clips_assets.domain.csvfile import read_csv_table
 from hb_clips_assets.domain.reference import read_roster, read_schedule
 from hb_clips_assets.domain.shifts import read_shifts
 from hb_clips_assets.retrieval.export.sportscode import read_sportscode, to_sportscode_xml
@@ -76,6 +85,9 @@ def test_every_corpus_file_is_described_and_the_corpus_is_large_enough():
     assert len(CASES) >= 50
 
 
+REQUIRED = {"schedule": SCHEDULE_REQUIRED, "roster": ROSTER_REQUIRED}
+
+
 def _read(case: dict, path: Path):
     reader = case["reader"]
     if reader == "metrics":
@@ -110,6 +122,8 @@ def test_csv_corpus_case(case, tmp_path):
         assert case["error"] in message
         assert err.path == str(path) and err.line == case["line"]
         assert "\n" not in message
+        if "problem" in case:
+            assert err.problem == case["problem"]
     else:
         parsed = _read(case, path)
         if case["reader"] == "metrics":
@@ -118,14 +132,23 @@ def test_csv_corpus_case(case, tmp_path):
             for event_id, tags in case.get("tags", {}).items():
                 for tag, value in tags.items():
                     assert by_id[event_id].tags[tag] == value  # kept verbatim as data, never evaluated
+            assert {i: by_id[i].tags for i in case.get("all_tags", {})} == case.get("all_tags", {})
+            assert {i: by_id[i].event_type for i in case.get("types", {})} == case.get("types", {})
+            assert {i: str(by_id[i].timecode) for i in case.get("timecodes", {})} == case.get("timecodes", {})
             for event_id, player in case.get("players", {}).items():
                 assert by_id[event_id].player_id == player
             if "event_lines" in case:
                 assert [e.line for e in parsed.events] == case["event_lines"]
         elif case["reader"] == "shifts":
             ids = [s.player_id for s in parsed.shifts]
+            assert {s.player_id: str(s.start) for s in parsed.shifts if s.player_id in case.get("starts", {})} == \
+                case.get("starts", {})
         else:
             ids = list(parsed)
+            assert {i: parsed[i].name for i in case.get("names", {})} == case.get("names", {})
+        # what the file was read as: the readers say it (metrics, shifts); schedule and roster through the CSV reader
+        table = parsed if case["reader"] in ("metrics", "shifts") else read_csv_table(path, REQUIRED[case["reader"]])
+        assert table.encoding == case.get("encoding", table.encoding) and table.delimiter == case.get("delimiter", table.delimiter)
         if "events" in case:
             assert ids == case["events"]
         if "event_count" in case:
@@ -203,7 +226,7 @@ def test_bad_file_names_never_become_games(tmp_path):
         (tmp_path / "metrics" / name).write_text("event_id\n")
     for name in ("G1", "G4", "a,b", "c|d", "..x"):
         (tmp_path / "video" / name).mkdir(parents=True)
-    assert DataRootResource(path=str(tmp_path)).games() == ["G1", "G4"]
+    assert DataRootResource(path=str(tmp_path)).layout.games() == ["G1", "G4"]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -524,10 +547,19 @@ def assert_no_traceback_in_logs(env, result) -> None:
         assert "Traceback (most recent call last)" not in message, message
 
 
-def rejected_lines_logged(env, result, path: Path) -> list[int]:
-    """Line numbers of the 'rejected <file>, line N: ...' warnings of a run."""
-    prefix = f"rejected {path}, line "
-    return sorted(int(m[len(prefix):].split(":")[0]) for m in logs_of(env, result) if m.startswith(prefix))
+def rejected_rows_file(meta: dict, asset: str, path: Path) -> list[int]:
+    """Line numbers in the CSV of every rejected row an asset wrote (its path in the metadata); all name ``path``."""
+    with open(meta[asset]["rejected_rows_file"], newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["file"] for r in rows} == {str(path)}
+    return sorted(int(r["line"]) for r in rows)
+
+
+def rejection_summaries(env, result) -> list[str]:
+    """The one-line summaries of rejected rows a run logged (one per asset with rejected rows, never one per row)."""
+    messages = logs_of(env, result)
+    assert not any(m.startswith("rejected ") for m in messages)  # the old one-warning-per-row form
+    return [m for m in messages if " row(s) set aside" in m]
 
 
 def assert_store_only_holds_game_objects(env):
@@ -547,19 +579,25 @@ def test_pipeline_hostile_rows_are_counted_and_stored_verbatim(env):
     assert m1["metrics"]["rejected_rows"] == 3 and m1["metrics"]["rejected_rows_without_period"] == 1
     assert m1["event_segments"]["rejected_rows"] == 2
     assert m1["clips"]["clips"] == 3 == m1["media_index"]["clips"]
-    # period 2: line 9 (no period) and line 12 (duplicate event_id)
-    assert m2["metrics"]["rejected_rows"] == 2 and m2["event_segments"]["rejected_rows"] == 0
-    assert m2["clips"]["clips"] == 2
+    # period 2: line 9 (no period). Line 12 reuses period 1's event_id e1: no longer a duplicate (ids are unique per
+    # game x period, issue "Real-world inputs"); it is stored as P2-e1, its written id kept as the tag event_id_raw.
+    assert m2["metrics"]["rejected_rows"] == 1 and m2["event_segments"]["rejected_rows"] == 0
+    assert m2["clips"]["clips"] == 3
     for lines, md in (([5, 8, 9], m1["metrics"]["rejected_first"]), ([6, 7], m1["event_segments"]["rejected_first"]),
-                      ([9, 12], m2["metrics"]["rejected_first"])):
+                      ([9], m2["metrics"]["rejected_first"])):
         from hb_clips_tests.resources import table_rows
         rows = table_rows(md)
         assert [r["line"] for r in rows] == lines and all(r["file"].endswith(f"metrics/{GAME}.csv") for r in rows)
         assert not any("Traceback" in r["reason"] for r in rows)
-    # every rejected row is also listed, one warning each, in the run's logs
+    # every rejected row is also in the partition's rejected-rows CSV, and summarized in one log line per asset
     csv_path = env["data"].resolve() / "metrics" / f"{GAME}.csv"
-    assert rejected_lines_logged(env, r1, csv_path) == [5, 6, 7, 8, 9]
-    assert rejected_lines_logged(env, r2, csv_path) == [9, 12]
+    assert rejected_rows_file(m1, "metrics", csv_path) == [5, 8, 9]
+    assert rejected_rows_file(m1, "event_segments", csv_path) == [6, 7]
+    assert rejected_rows_file(m2, "metrics", csv_path) == [9]
+    assert "rejected_rows_file" not in m2["event_segments"]
+    assert [m.split(" row(s)")[0] for m in rejection_summaries(env, r1)] == ["3", "2"]
+    assert [m.split(" row(s)")[0] for m in rejection_summaries(env, r2)] == ["1"]
+    assert {r["event_id"] for r in MediaIndex(env["db"]).clips(GAME, "2")} == {"p2a", "p2b", "P2-e1"}
     # SQL and formula strings: stored verbatim through parameters; the tables are still there
     index = MediaIndex(env["db"])
     rows = {r["event_id"]: r for r in index.clips(GAME, "1")}
@@ -567,10 +605,10 @@ def test_pipeline_hostile_rows_are_counted_and_stored_verbatim(env):
     assert rows[SQL]["player_id"] == "1' OR '1'='1"
     with index.engine.connect() as conn:
         tags = set(conn.exec_driver_sql("select tag, value from media.clip_tags").all())
-        assert conn.exec_driver_sql("select count(*) from media.clips").scalar() == 5
-        assert conn.exec_driver_sql("select count(*) from media.clip_assets").scalar() == 10
+        assert conn.exec_driver_sql("select count(*) from media.clips").scalar() == 6
+        assert conn.exec_driver_sql("select count(*) from media.clip_assets").scalar() == 12
     assert ("shot_type", SQL) in tags and ("detail", "Robert'); DROP TABLE clip_tags;--") in tags
-    assert ("detail", FORMULA) in tags and ("shot_type", "@SUM(A1:A9)") in tags
+    assert ("detail", FORMULA) in tags and ("shot_type", "@SUM(A1:A9)") in tags and ("event_id_raw", "e1") in tags
     # the formula's | is escaped in the markdown table of segments (it would split a column otherwise)
     assert FORMULA in {r["event_id"] for r in table_rows(m1["event_segments"]["segments_table"])}
     assert tree_digest(env["data"]) == data_before
@@ -589,16 +627,17 @@ def test_pipeline_broken_video_fails_only_its_own_partition(env, name):
     assert BROKEN_VIDEOS[name][1] in message
     assert_no_traceback_in_logs(env, bad)
     good, meta = run(env, "2")
-    assert good.success and meta["clips"]["clips"] == 2
+    assert good.success and meta["clips"]["clips"] == 3  # p2a, p2b and P2-e1 (line 12: e1 again, in period 2)
     index = MediaIndex(env["db"])
-    assert index.count_clips(GAME, "1") == 0 and index.count_clips(GAME, "2") == 2
+    assert index.count_clips(GAME, "1") == 0 and index.count_clips(GAME, "2") == 3
     assert_store_only_holds_game_objects(env)
     assert all("/1/" not in str(p) for p in env["store"].rglob("*") if p.is_file())
 
 
 def test_pipeline_unreadable_metrics_fail_cleanly_naming_file_and_line(env):
     path = env["data"] / "metrics" / f"{GAME}.csv"
-    shutil.copyfile(CSV_DIR / "metrics_semicolon_delimiter.csv", path)
+    # (this used metrics_semicolon_delimiter.csv, which is read now that semicolons are: a header without the columns)
+    shutil.copyfile(CSV_DIR / "metrics_missing_header.csv", path)
     for period in ("1", "2"):
         result, _ = run(env, period)
         assert not result.success
@@ -636,5 +675,55 @@ def test_pipeline_more_rejected_rows_than_the_table_shows_are_all_counted_and_lo
     assert m1["metrics"]["rejected_rows"] == 30 and m1["clips"]["clips"] == 1
     from hb_clips_tests.resources import table_rows
     assert [r["line"] for r in table_rows(m1["metrics"]["rejected_first"])] == list(range(3, 23))  # the first 20 of 30
-    assert rejected_lines_logged(env, r1, path.resolve()) == list(range(3, 33))
+    assert rejected_rows_file(m1, "metrics", path.resolve()) == list(range(3, 33))  # all 30
+    (summary,) = rejection_summaries(env, r1)
+    assert summary.startswith(f"30 row(s) set aside from {path.resolve()}: line 3: ") and "; and 25 more; all of them in " in summary
     assert m2["metrics"]["rejected_rows"] == 0 and m2["clips"]["clips"] == 1
+
+
+def test_metrics_with_100000_bad_rows_go_through_the_asset_in_seconds(tmp_path):
+    """'Rejecting 100,000 bad rows took 17 minutes (one Dagster log event per row)': now one summary line,
+    the metadata table of the first rows, and every row in the partition's rejected-rows CSV."""
+    import time
+
+    from hb_clips_assets.defs.assets.metrics import metrics
+    from hb_clips_tests.resources import table_rows
+
+    data = tmp_path / "data"
+    (data / "metrics").mkdir(parents=True)
+    header = "event_id,game_id,period,timecode,event_type,player_id,team"
+    bad = [  # four kinds of bad row, each its own reason: a malformed timecode, no period, a short row, a duplicate
+        "b{i},G1,1,00:00:1x:00,shot,1,MTL", "b{i},G1,9,00:00:01:00,shot,1,MTL", "b{i},G1,1,00:00:01:00,shot", "g1,G1,1,00:00:02:00,hit,1,MTL",
+    ]
+    good = ["g1,G1,1,00:00:01:00,shot,1,MTL", "g2,G1,1,00:00:02:00,goal,1,MTL", "g3,G1,2,00:00:03:00,hit,1,MTL"]
+    lines = [header, good[0]] + [bad[i % 4].format(i=i) for i in range(100_000)] + good[1:]
+    path = data / "metrics" / "G1.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    work = tmp_path / "work"
+    resources = {"data_root": DataRootResource(path=str(data)), "clip_settings": ClipSettingsResource(work_dir=str(work)),
+                 "table_io_manager": ParquetIOManager(base_dir=str(work))}
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(game_partitions.name, [GAME])
+        started = time.perf_counter()
+        result = materialize([metrics], partition_key=game_period_key(GAME, "1"), instance=instance, resources=resources)
+        elapsed = time.perf_counter() - started
+        messages = [e.user_message or "" for e in instance.all_logs(result.run_id)]
+    print(f"100,000 bad rows through the metrics asset: {elapsed:.1f} s")
+    assert result.success and elapsed < 30, elapsed
+    (mat,) = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+    assert meta["events"] == 2 and meta["rejected_rows"] == 100_000 and meta["rejected_rows_without_period"] == 50_000
+    assert (meta["encoding"], meta["delimiter"]) == ("UTF-8", "comma")
+    assert [r["line"] for r in table_rows(meta["rejected_first"])] == list(range(3, 23))
+    rejected_file = work / "rejected" / "metrics" / GAME / "1.csv"
+    assert meta["rejected_rows_file"] == str(rejected_file.resolve())
+    with open(rejected_file, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["line"]) for r in rows] == list(range(3, 100_003))
+    assert rows[0]["reason"].startswith("malformed timecode") and "unknown period '9'" in rows[1]["reason"]
+    assert rows[2]["reason"] == "5 fields, header has 7" and rows[3]["reason"] == "duplicate event_id 'g1' (first on line 2)"
+    # one summary line instead of 100,000 warnings; the whole run logs a few dozen events
+    (summary,) = [m for m in messages if " row(s) set aside" in m]
+    assert summary.startswith(f"100,000 row(s) set aside from {path.resolve()}: line 3: malformed timecode")
+    assert summary.endswith(f"; and 99,995 more; all of them in {rejected_file.resolve()}")
+    assert len(messages) < 60

@@ -2,18 +2,36 @@
 
 Reading never stops at a bad row: each row becomes either an event or a
 :class:`Rejection` naming the file, the line and the reason. A file that cannot
-be read as a whole (binary, not UTF-8, wrong header) raises
-:class:`ContractFileError`, which fails its partition.
+be read as a whole (binary, an unknown encoding, wrong header) raises
+:class:`ContractFileError`, which fails its partition. How a file's encoding,
+delimiter and header spelling are read: :mod:`hb_clips_assets.domain.csvfile`.
+
+Two normalizations of the metrics file keep what was written as a tag:
+
+- ``event_type`` goes through the one vocabulary (:mod:`.vocabulary`): a spelling
+  that names exactly one stored type ("DZ Exit", "Zone Exits", "Breakout") is
+  stored as that type (``zone_exit``); others are snake_cased ("Puck Battle" is
+  ``puck_battle``, "turnovers", which means two types, stays ``turnovers``). Where
+  the vocabulary changed more than case and separators, the spelling is kept as
+  the tag ``event_type_raw``.
+- ``event_id`` is unique per game x period. A file that restarts its numbering
+  each period (Sportscode, many tagging tools) repeats ids across periods: an id
+  already used in an earlier period (1, 2, 3, OT) is stored with the period in
+  front (``P2-e1``, ``P3-e1``, ``OT-e1``), the id as written kept as the tag
+  ``event_id_raw``. The earliest period keeps the plain id, so adding a later
+  period to the file never renames the clips already indexed. The same id twice
+  in one period is still a rejected row.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The errors live with the CSV reader (the lowest module); importing them from here stays the usual way.
+from hb_clips_assets.domain.csvfile import ContractError, ContractFileError, read_csv_table
 from hb_clips_assets.domain.timecode import Timecode, TimecodeError, parse_timecode
+from hb_clips_assets.domain.vocabulary import stored_event_type
 
 PERIODS = ("1", "2", "3", "OT")
 # How analysts' tools label periods (Sportscode "P1", "1st", a first overtime "OT1"); later
@@ -30,11 +48,6 @@ SHIFTS_REQUIRED = ("player_id", "period", "start_timecode", "end_timecode")
 SCHEDULE_REQUIRED = ("game_id", "date", "home", "away")
 ROSTER_REQUIRED = ("player_id", "name", "team", "position")
 
-# Largest CSV field we accept: a longer one fails the file (naming the line), like
-# the csv module's own limit (128 KiB by default), which is process-wide state
-# we leave alone.
-_MAX_FIELD = 64 * 1024
-
 # Widest value of the fields that become columns of the media index (its VARCHAR
 # widths, core/index/models.py): a longer value is a bad row here, not a failed
 # partition write on PostgreSQL later. Tag names (extra column headers) likewise.
@@ -49,19 +62,6 @@ def field_too_long(row: dict[str, str], fields) -> str | None:
         if len(value) > limit:
             return f"{name} is {len(value)} characters long; at most {limit}"
     return None
-
-
-class ContractError(ValueError):
-    """Input that breaks the data contract."""
-
-
-class ContractFileError(ContractError):
-    """A whole file that cannot be read: names the file, the line and the problem."""
-
-    def __init__(self, path: Path | str, problem: str, line: int | None = None):
-        self.path, self.problem, self.line = str(path), problem, line
-        where = f"{path}, line {line}" if line else str(path)
-        super().__init__(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,8 @@ class MetricsFile:
     path: str
     events: list[MetricEvent]
     rejected: list[Rejection]
+    encoding: str = "UTF-8"  # what the file was read as (csvfile.decode), reported in the metadata
+    delimiter: str = "comma"
 
     def for_period(self, period: str) -> "MetricsFile":
         """Events and rejections of one period; rows whose period is unreadable go with every period."""
@@ -106,6 +108,8 @@ class MetricsFile:
             self.path,
             [e for e in self.events if e.period == period],
             [r for r in self.rejected if r.period in (period, None)],
+            self.encoding,
+            self.delimiter,
         )
 
 
@@ -129,63 +133,6 @@ def snake_case(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", value.strip().lower()).strip("_")
 
 
-def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and ``(line number, row)`` pairs of a contract CSV.
-
-    The line number is where the record starts, so quoted newlines do not shift it.
-    """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ContractFileError(path, f"cannot read file: {exc.strerror or exc}") from None
-    if b"\x00" in raw[:8192]:
-        raise ContractFileError(path, "not a CSV file (binary content)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ContractFileError(path, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", line) from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise ContractFileError(path, f"unreadable header: {exc}", 1) from None
-    if header and max(map(len, header)) > _MAX_FIELD:
-        raise ContractFileError(path, f"unreadable header: field larger than field limit ({_MAX_FIELD})", 1)
-    if not header or not any(h.strip() for h in header):
-        raise ContractFileError(path, "empty file: expected a header line", 1)
-    header = [h.strip() for h in header]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise ContractFileError(
-            path, f"header lacks required column(s) {', '.join(missing)}; found {', '.join(header)}", 1
-        )
-    duplicated = sorted({h for h in header if header.count(h) > 1})
-    if duplicated:
-        raise ContractFileError(path, f"duplicated column(s) {', '.join(duplicated)} in header", 1)
-    rows: list[tuple[int, dict[str, str]]] = []
-    start = reader.line_num + 1
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise ContractFileError(path, f"broken CSV: {exc}", start) from None
-        if values and max(map(len, values)) > _MAX_FIELD:
-            raise ContractFileError(path, f"broken CSV: field larger than field limit ({_MAX_FIELD})", start)
-        if values and any(v.strip() for v in values):
-            if any("\x00" in v for v in values):
-                rows.append((start, {"__error__": "a field contains a NUL byte"}))
-            elif len(values) != len(header):
-                rows.append((start, {"__error__": f"{len(values)} fields, header has {len(header)}"}))
-            else:
-                rows.append((start, {k: v.strip() for k, v in zip(header, values)}))
-        start = reader.line_num + 1
-    return header, rows
-
-
 def row_period_and_problem(row: dict[str, str], required: tuple[str, ...]) -> tuple[str | None, str | None]:
     """The row's period where readable, and why the row is unusable (unreadable,
     bad period, missing required fields), or None when it may go on."""
@@ -203,20 +150,24 @@ def row_period_and_problem(row: dict[str, str], required: tuple[str, ...]) -> tu
     return period, None
 
 
+def _period_prefix(period: str) -> str:
+    return period if period == "OT" else f"P{period}"
+
+
 def read_metrics(path: Path, game_id: str) -> MetricsFile:
     """Read ``metrics/<game_id>.csv``: valid events and rejected rows."""
     validate_game_id(game_id)
-    header, rows = read_csv_rows(path, METRICS_REQUIRED)
+    table = read_csv_table(path, METRICS_REQUIRED, METRICS_OPTIONAL)
     known = set(METRICS_REQUIRED) | {"opponent", "zone", "strength"}
-    long_names = [h for h in header if h not in known and len(h) > MAX_TAG_NAME_LENGTH]
+    long_names = [h for h in table.header if h not in known and len(h) > MAX_TAG_NAME_LENGTH]
     if long_names:
         raise ContractFileError(
             path, f"column name {long_names[0][:80]!r}... is longer than {MAX_TAG_NAME_LENGTH} characters", 1
         )
-    events: list[MetricEvent] = []
     rejected: list[Rejection] = []
-    seen: dict[str, int] = {}
-    for line, row in rows:
+    valid: list[tuple[int, dict[str, str], str, Timecode, str | None]] = []
+    seen: dict[tuple[str, str], int] = {}  # (period, event_id) -> line: ids are unique per game x period
+    for line, row in table.rows:
         def reject(reason: str, period: str | None = None) -> None:
             rejected.append(Rejection(str(path), line, reason, period, row.get("event_id") or None))
 
@@ -234,28 +185,63 @@ def read_metrics(path: Path, game_id: str) -> MetricsFile:
             reject(str(exc), period)
             continue
         event_id = row["event_id"]
-        if event_id in seen:
-            reject(f"duplicate event_id {event_id!r} (first on line {seen[event_id]})", period)
+        if (period, event_id) in seen:
+            reject(f"duplicate event_id {event_id!r} (first on line {seen[period, event_id]})", period)
             continue
         zone = (row.get("zone") or "").upper() or None
         if zone is not None and zone not in ("O", "D", "N"):
             reject(f"unknown zone {row['zone']!r}: expected O, D or N", period)
             continue
-        seen[event_id] = line
+        seen[period, event_id] = line
+        valid.append((line, row, period, timecode, zone))
+    events = _events(path, game_id, valid, known, seen, rejected)
+    rejected.sort(key=lambda r: r.line)
+    return MetricsFile(str(path), events, rejected, table.encoding, table.delimiter)
+
+
+def _events(path, game_id, valid, known, ids, rejected) -> list[MetricEvent]:
+    """The valid rows as events, their ids made unique per game x period (the module's rule),
+    their types through the vocabulary. ``ids``: the (period, event_id) pairs of ``valid``."""
+    first_period: dict[str, str] = {}  # event_id as written -> the earliest period using it
+    for period, event_id in sorted(ids, key=lambda key: PERIODS.index(key[0])):
+        first_period.setdefault(event_id, period)
+    events: list[MetricEvent] = []
+    stored: dict[str, int] = {}  # event_id as stored -> line
+    for line, row, period, timecode, zone in valid:
+        raw_id, tags = row["event_id"], {k: v for k, v in row.items() if k not in known and v != ""}
+        event_id = raw_id if first_period[raw_id] == period else f"{_period_prefix(period)}-{raw_id}"
+        problem = None
+        if event_id in stored:  # only where a file's own id looks like a qualified one ("P2-e1")
+            problem = (f"event_id {raw_id!r} of period {period} would be stored as {event_id!r}, the id of line "
+                       f"{stored[event_id]}'s event" if event_id != raw_id else
+                       f"duplicate event_id {event_id!r}: line {stored[event_id]}'s event is stored under it")
+        elif len(event_id) > MAX_FIELD_LENGTHS["event_id"]:
+            problem = (f"event_id with its period ({event_id[:40]!r}...) is {len(event_id)} characters long; "
+                       f"at most {MAX_FIELD_LENGTHS['event_id']}")
+        if problem:
+            rejected.append(Rejection(str(path), line, problem, period, raw_id))
+            continue
+        stored[event_id] = line
+        if event_id != raw_id:
+            tags.setdefault("event_id_raw", raw_id)  # a column of that name in the file wins: it is data
+        raw_type = row["event_type"]
+        event_type = stored_event_type(raw_type) or snake_case(raw_type)
+        if event_type != snake_case(raw_type):
+            tags.setdefault("event_type_raw", raw_type)
         events.append(
             MetricEvent(
                 event_id=event_id,
                 game_id=game_id,
                 period=period,
                 timecode=timecode,
-                event_type=snake_case(row["event_type"]),
+                event_type=event_type,
                 player_id=row["player_id"],
                 team=row["team"].upper(),
                 line=line,
                 opponent=(row.get("opponent") or "").upper() or None,
                 zone=zone,
                 strength=row.get("strength") or None,
-                tags={k: v for k, v in row.items() if k not in known and v != ""},
+                tags=tags,
             )
         )
-    return MetricsFile(str(path), events, rejected)
+    return events

@@ -13,9 +13,9 @@ from hb_clips_assets.domain.contract import (
     ContractError,
     ContractFileError,
     field_too_long,
-    read_csv_rows,
     validate_game_id,
 )
+from hb_clips_assets.domain.csvfile import read_csv_table
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,8 @@ class ScheduledGame:
 
 def read_schedule(path: Path) -> dict[str, ScheduledGame]:
     """``schedule.csv`` by game_id. A bad row here is a file error: the schedule is small and curated."""
-    _, rows = read_csv_rows(path, SCHEDULE_REQUIRED)
     games: dict[str, ScheduledGame] = {}
-    for line, row in rows:
+    for line, row in read_csv_table(path, SCHEDULE_REQUIRED).rows:
         if "__error__" in row:
             raise ContractFileError(path, row["__error__"], line)
         if not re.match(r"^\d{4}-\d{2}-\d{2}$", row["date"]):
@@ -70,9 +69,8 @@ def read_roster(path: Path) -> dict[str, RosterPlayer]:
 
     Like the schedule, the roster is small and curated: a bad row is a file error.
     """
-    _, rows = read_csv_rows(path, ROSTER_REQUIRED)
     players: dict[str, RosterPlayer] = {}
-    for line, row in rows:
+    for line, row in read_csv_table(path, ROSTER_REQUIRED, ("aliases",)).rows:
         if "__error__" in row:
             raise ContractFileError(path, row["__error__"], line)
         empty = [c for c in ROSTER_REQUIRED if not row.get(c)]

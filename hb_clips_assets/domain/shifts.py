@@ -9,10 +9,10 @@ from hb_clips_assets.domain.contract import (
     SHIFTS_REQUIRED,
     Rejection,
     field_too_long,
-    read_csv_rows,
     row_period_and_problem,
     validate_game_id,
 )
+from hb_clips_assets.domain.csvfile import read_csv_table
 from hb_clips_assets.domain.timecode import Timecode, TimecodeError, parse_timecode
 
 
@@ -32,6 +32,8 @@ class ShiftsFile:
     path: str
     shifts: list[ShiftRow]
     rejected: list[Rejection]
+    encoding: str = "UTF-8"  # what the file was read as (csvfile.decode), reported in the metadata
+    delimiter: str = "comma"
 
     def for_period(self, period: str) -> "ShiftsFile":
         """Shifts and rejections of one period; rows whose period is unreadable go with every period."""
@@ -39,6 +41,8 @@ class ShiftsFile:
             self.path,
             [s for s in self.shifts if s.period == period],
             [r for r in self.rejected if r.period in (period, None)],
+            self.encoding,
+            self.delimiter,
         )
 
 
@@ -51,11 +55,11 @@ def read_shifts(path: Path, game_id: str) -> ShiftsFile:
     :func:`~hb_clips_assets.domain.segments.resolve_shift_segments`' job.
     """
     validate_game_id(game_id)
-    _, rows = read_csv_rows(path, SHIFTS_REQUIRED)
+    table = read_csv_table(path, SHIFTS_REQUIRED)
     shifts: list[ShiftRow] = []
     rejected: list[Rejection] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for line, row in rows:
+    for line, row in table.rows:
         def reject(reason: str, period: str | None = None) -> None:
             rejected.append(Rejection(str(path), line, reason, period))
 
@@ -80,4 +84,4 @@ def read_shifts(path: Path, game_id: str) -> ShiftsFile:
             continue
         seen[key] = line
         shifts.append(ShiftRow(row["player_id"], period, start, end, line))
-    return ShiftsFile(str(path), shifts, rejected)
+    return ShiftsFile(str(path), shifts, rejected, table.encoding, table.delimiter)

@@ -1,7 +1,8 @@
 """Retrieval: filters over the media index, and plain-language requests turned into them.
 
-vocabulary (the hockey words flags and requests share), query (ClipQuery and
-its normalizers), references (schedule and roster), results (clips, pages,
+The vocabulary (the hockey words flags, requests and the metrics reader
+share) is hb_clips_assets.domain.vocabulary. Here: query (ClipQuery and its
+normalizers), references (schedule and roster), results (clips, pages,
 URLs), access (what a team-limited key sees), plan (query -> SQL), search
 (pages, one clip), stats (overview), language (plain language -> query).
 """

@@ -14,7 +14,7 @@ longest phrase first, and sorts every word into one of three lists:
   but cannot apply ("not", "home"), so nothing that may change the meaning is
   ever dropped silently. ``notes`` says why where it can.
 
-Vocabulary (:mod:`.vocabulary`, shared with the explicit filters): zones
+Vocabulary (:mod:`hb_clips_assets.domain.vocabulary`, shared with the explicit filters): zones
 (d-zone / defensive zone / DZ, o-zone / ozone / OZ, neutral zone), event
 types (zone exits / breakouts, zone entries, dump-ins, shots, goals, faceoffs, takeaways, giveaways, hits, saves, blocked and missed
 shots, penalties, passes, recoveries, shifts), strengths (5v5, power play / PP,
@@ -34,11 +34,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hb_clips_assets.retrieval import vocabulary
+from hb_clips_assets.domain import vocabulary
 from hb_clips_assets.retrieval.query import MAX_LIMIT, ClipQuery
 from hb_clips_assets.retrieval.references import References
 from hb_clips_assets.retrieval.teams import NHL_TEAMS, TEAM_NAMES, TEAM_NAMES_CAPITALS, fold
-from hb_clips_assets.retrieval.vocabulary import PERIOD_CODES, PERIOD_NUMBERS, PERIOD_ORDINALS, ZONE_NAMES, phrase_key
+from hb_clips_assets.domain.vocabulary import PERIOD_CODES, PERIOD_NUMBERS, PERIOD_ORDINALS, ZONE_NAMES, phrase_key
 
 USER_PLAYER_ENV = "HB_USER_PLAYER_ID"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, exists, false, func, select
 
-from hb_clips_assets.retrieval import vocabulary
+from hb_clips_assets.domain import vocabulary
 from hb_clips_assets.retrieval.access import visibility_condition
 from hb_clips_assets.retrieval.query import ClipQuery, QueryError, normalize_query, unknown_event_type_error
 from hb_clips_assets.retrieval.references import References

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hb_clips_assets.domain.contract import ContractError, normalize_period, snake_case, validate_game_id
-from hb_clips_assets.retrieval import vocabulary
+from hb_clips_assets.domain import vocabulary
 from hb_clips_assets.retrieval.teams import normalize_team
 
 if TYPE_CHECKING:  # references.py raises QueryError: a runtime import would be circular

@@ -6,7 +6,8 @@ One table, used by the plain-language parser and by the explicit filters
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from hb_clips_assets.domain.vocabulary import fold  # one folding rule for teams and the vocabulary
 
 # tricode: (city, club, other names and nicknames). Names are matched as whole
 # words, case-insensitively, accents ignored.
@@ -48,13 +49,6 @@ NHL_TEAMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 # Tricodes and short forms that are also everyday words (or parts of speech):
 # these name a team only when written in capitals ("CAR", "LA", "SEA", "MIN").
 CASE_SENSITIVE = frozenset({"ANA", "CAR", "COL", "DET", "LA", "MIN", "SEA", "VAN", "WIN", "CAL", "MON", "LV", "TB", "NJ", "SJ", "NAS"})
-
-
-def fold(text: str) -> str:
-    """Lower case, accents removed, punctuation other than digits and letters as spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9]+", " ", text.lower())).strip()
 
 
 def _names() -> tuple[dict[str, str], dict[str, str]]:

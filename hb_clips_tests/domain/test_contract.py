@@ -136,16 +136,95 @@ def test_bad_row_set_aside_good_rows_pass(tmp_path, name, bad, reason, period):
     assert str(rej).startswith(f"{path}, line 3: ")
 
 
-def test_duplicate_event_id_names_first_line(tmp_path):
-    path = write(tmp_path, lines(*GOOD, "e2,20031,3,00:02:00:00,shot,1,MTL"))
+def test_duplicate_event_id_in_one_period_names_first_line(tmp_path):
+    path = write(tmp_path, lines(*GOOD, "e2,20031,2,00:02:00:00,shot,1,MTL"))
     mf = read_metrics(path, GAME)
     assert [e.event_id for e in mf.events] == ["e1", "e2", "e3"]
-    assert mf.events[1].period == "2"  # the first one wins
+    assert mf.events[1].timecode == Timecode(0, 1, 0, 2, True)  # the first one wins
     (rej,) = mf.rejected
-    assert rej.line == 5
-    assert rej.event_id == "e2"
-    assert "duplicate event_id" in rej.reason
-    assert "line 3" in rej.reason
+    assert (rej.line, rej.period, rej.event_id) == (5, "2", "e2")
+    assert rej.reason == "duplicate event_id 'e2' (first on line 3)"
+
+
+def test_event_ids_restarted_each_period_are_made_unique_per_period(tmp_path):
+    rows = ["1,20031,1,00:00:01:00,shot,1,MTL", "2,20031,1,00:00:02:00,shot,1,MTL",
+            "1,20031,2,00:00:01:00,shot,1,MTL", "1,20031,4,00:00:01:00,goal,1,MTL", "2,20031,3,00:00:02:00,hit,1,MTL",
+            "9,20031,3,00:00:09:00,hit,1,MTL"]
+    mf = read_metrics(write(tmp_path, lines(*rows)), GAME)
+    assert mf.rejected == []
+    assert [(e.event_id, e.period, e.tags) for e in mf.events] == [
+        ("1", "1", {}), ("2", "1", {}), ("P2-1", "2", {"event_id_raw": "1"}), ("OT-1", "OT", {"event_id_raw": "1"}),
+        ("P3-2", "3", {"event_id_raw": "2"}), ("9", "3", {})]
+
+
+def test_a_period_added_later_never_renames_the_earlier_periods_events(tmp_path):
+    """The earliest period keeps the plain id, whatever order the rows come in: a file that grows a
+    period at a time keeps the ids (so the clip ids) of the periods already indexed."""
+    first = read_metrics(write(tmp_path, lines("e1,20031,1,00:00:01:00,shot,1,MTL")), GAME)
+    grown = read_metrics(write(tmp_path, lines("e1,20031,2,00:00:01:00,shot,1,MTL", "e1,20031,1,00:00:01:00,shot,1,MTL")), GAME)
+    assert [e.event_id for e in first.events] == ["e1"]
+    assert [(e.event_id, e.period, e.line) for e in grown.events] == [("P2-e1", "2", 2), ("e1", "1", 3)]
+    assert grown.for_period("1").events == [e for e in grown.events if e.period == "1"]
+    assert grown.for_period("1").events[0].tags == first.events[0].tags == {}
+
+
+def test_a_written_id_that_collides_with_a_period_qualified_one_is_rejected(tmp_path):
+    rows = ["e1,20031,1,00:00:01:00,shot,1,MTL", "e1,20031,2,00:00:01:00,shot,1,MTL", "P2-e1,20031,2,00:00:02:00,shot,1,MTL",
+            f"{'x' * 127},20031,1,00:00:03:00,shot,1,MTL", f"{'x' * 127},20031,2,00:00:03:00,shot,1,MTL"]
+    mf = read_metrics(write(tmp_path, lines(*rows)), GAME)
+    assert [e.event_id for e in mf.events] == ["e1", "P2-e1", "x" * 127]
+    assert [(r.line, r.period, r.event_id, r.reason) for r in mf.rejected] == [
+        (4, "2", "P2-e1", "duplicate event_id 'P2-e1': line 3's event is stored under it"),
+        (6, "2", "x" * 127, f"event_id with its period ({('P2-' + 'x' * 37)!r}...) is 130 characters long; at most 128"),
+    ]
+
+
+@pytest.mark.parametrize("raw, stored, raw_tag", [
+    ("d-zone exit", "zone_exit", "d-zone exit"), ("DZ Exit", "zone_exit", "DZ Exit"), ("Zone Exit", "zone_exit", None),
+    ("Zone Exits", "zone_exit", "Zone Exits"), ("Breakouts", "zone_exit", "Breakouts"), ("shot", "shot", None),
+    ("Shots", "shot", "Shots"), ("OZ Faceoff", "faceoff", "OZ Faceoff"), ("turnovers", "turnovers", None),
+    ("Shot Attempts", "shot_attempts", None), ("teleport", "teleport", None), ("Neutral Zone Entry", "zone_entry", "Neutral Zone Entry"),
+])
+def test_event_types_go_through_the_vocabulary(tmp_path, raw, stored, raw_tag):
+    mf = read_metrics(write(tmp_path, lines(f"e1,20031,1,00:00:01:00,{raw},1,MTL")), GAME)
+    (e,) = mf.events
+    assert e.event_type == stored
+    assert e.tags == ({"event_type_raw": raw} if raw_tag else {})
+
+
+def test_a_column_named_like_a_derived_tag_keeps_the_files_value(tmp_path):
+    header = HEADER + ",event_type_raw,event_id_raw"
+    mf = read_metrics(write(tmp_path, lines("e1,20031,1,00:00:01:00,DZ Exit,1,MTL,theirs,mine",
+                                            "e1,20031,2,00:00:01:00,DZ Exit,1,MTL,,", header=header)), GAME)
+    assert [e.tags for e in mf.events] == [{"event_type_raw": "theirs", "event_id_raw": "mine"},
+                                           {"event_type_raw": "DZ Exit", "event_id_raw": "e1"}]
+
+
+@pytest.mark.parametrize("header", [
+    "Event ID,Game ID,Period,Timecode,Event Type,Player ID,Team,Zone,Outcome",
+    "event-id,game-id,period,time-code,event-type,player-id,team,ZONE,OUTCOME",
+    "EVENT_ID,GAME_ID,PERIOD,TIMECODE,EVENT_TYPE,PLAYER_ID,TEAM, zone , outcome ",
+    "EventID,GameID,Period,TimeCode,EventType,PlayerID,Team,Zone,Outcome",
+])
+def test_header_spellings_match_the_contract_columns(tmp_path, header):
+    mf = read_metrics(write(tmp_path, lines("e1,20031,1,00:00:01:00,shot,1,mtl,o,won", header=header)), GAME)
+    assert mf.rejected == []
+    (e,) = mf.events
+    assert (e.event_id, e.team, e.zone, e.tags) == ("e1", "MTL", "O", {"outcome": "won"})
+
+
+def test_extra_columns_keep_their_name_as_written(tmp_path):
+    mf = read_metrics(write(tmp_path, lines("e1,20031,1,00:00:01:00,shot,1,MTL,wrist,x",
+                                            header=HEADER + ", Shot Type ,video-note")), GAME)
+    assert mf.events[0].tags == {"Shot Type": "wrist", "video-note": "x"}
+
+
+def test_for_period_keeps_the_encoding_and_delimiter(tmp_path):
+    text = lines(*GOOD).replace(",", "\t")
+    mf = read_metrics(write(tmp_path, b"\xff\xfe" + text.encode("utf-16-le")), GAME)
+    assert [e.event_id for e in mf.events] == ["e1", "e2", "e3"]
+    p2 = mf.for_period("2")
+    assert (mf.encoding, mf.delimiter) == (p2.encoding, p2.delimiter) == ("UTF-16 LE with BOM", "tab")
 
 
 @pytest.mark.parametrize("zone, ok", [("O", True), ("d", True), ("N", True), ("X", False), ("OZ", False)])
@@ -237,14 +316,16 @@ MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x08free"
     [
         (PNG, "binary", None),
         (MP4, "binary", None),
-        ((HEADER + "\n" + GOOD[0] + "\n").encode() + b"e2,20031,1,00:00:01:00,caf\xe9,1,MTL\n", "not UTF-8", 3),
+        # UTF-8 text ("café") then a byte that is not: a corrupt UTF-8 file, not Windows-1252 (see test_csvfile.py)
+        ((HEADER + "\ne1,20031,1,00:00:01:00,café,1,MTL\n").encode() + b"e2,20031,1,00:00:01:00,caf\xe9,1,MTL\n",
+         "not UTF-8", 3),
         (b"", "empty file", 1),
         (b"\n\n", "empty file", 1),
         (b"event_id,game_id,period,event_type,player_id,team\ne1,20031,1,shot,1,MTL\n", "timecode", 1),
         ((HEADER + ",team\n").encode(), "duplicated column", 1),
         ((HEADER + "\n" + 'e1,20031,1,00:00:01:00,"shot"x,1,MTL\n').encode(), "broken CSV", 2),
     ],
-    ids=["png", "mp4", "latin1", "empty", "blank", "missing-column", "dup-column", "bad-quote"],
+    ids=["png", "mp4", "corrupt-utf8", "empty", "blank", "missing-column", "dup-column", "bad-quote"],
 )
 def test_file_errors(tmp_path, content, pattern, line):
     path = write(tmp_path, content)

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from hb_clips_assets.retrieval import ClipQuery, QueryError, References, clip_stats, find_clips
-from hb_clips_assets.retrieval import vocabulary
+from hb_clips_assets.domain import vocabulary
 from hb_clips_assets.retrieval.language import parse_request
 from hb_clips_assets.retrieval.query import normalize_query
 from hb_clips_assets.storage.index.repository import MediaIndex

@@ -16,6 +16,7 @@ from hb_clips_assets.pipeline.frames import (
     with_columns,
 )
 from hb_clips_assets.video.probe import probe_video
+from hb_clips_assets.defs.assets.metrics import report_rejections
 from hb_clips_assets.defs.failures import input_errors_fail_cleanly
 from hb_clips_assets.defs.metadata import (
     COLUMN_SCHEMA,
@@ -59,15 +60,16 @@ def _unmaterialized_fallback(context: AssetExecutionContext, name: str, frame, p
 def _shift_segments(
     context: AssetExecutionContext, data_root: DataRootResource, game_id: str, period: str, info,
     teams: dict[str, str] | None, opponents: dict[str, str], taken_event_ids: set[str],
-) -> tuple[list[Segment], list[Rejection], list[Rejection]]:
+) -> tuple[list[Segment], list[Rejection], list[Rejection], dict]:
     """Shift clips of the period from ``shifts/<game_id>.csv`` (optional file):
-    (segments, rejected rows of this period, rejected rows with no readable period).
+    (segments, rejected rows of this period, rejected rows with no readable period, metadata saying
+    how the file was read: encoding and delimiter).
 
     An unreadable shifts file raises (it fails the partition, naming the file).
     """
     path = data_root.layout.shifts(game_id)
     if not path.exists():
-        return [], [], []
+        return [], [], [], {}
     parsed = read_shifts(path, game_id).for_period(period)
     kept, rejected = resolve_shift_segments(
         parsed.shifts, game_id, info.fps, info.frame_count, str(path), teams, opponents,
@@ -75,8 +77,10 @@ def _shift_segments(
     )
     with_period = [r for r in parsed.rejected if r.period is not None] + rejected
     without_period = [r for r in parsed.rejected if r.period is None]
-    context.log.info(f"{path}: {len(kept)} shifts in period {period}, {len(with_period)} rows set aside")
-    return kept, sorted(with_period, key=lambda r: r.line), without_period
+    context.log.info(f"{path} ({parsed.encoding}, {parsed.delimiter}-separated): {len(kept)} shifts in period {period}, "
+                     f"{len(with_period)} rows set aside")
+    read_as = {"shifts_encoding": parsed.encoding, "shifts_delimiter": parsed.delimiter}
+    return kept, sorted(with_period, key=lambda r: r.line), without_period, read_as
 
 
 @asset(
@@ -124,13 +128,11 @@ def event_segments(
             events, info.fps, info.frame_count, clip_settings.rules(), str(data_root.layout.metrics(game_id)), opponents,
             video_timecode_start=info.timecode_start,
         )
-        shifts, shift_rejected, shift_rejected_no_period = _shift_segments(
+        shifts, shift_rejected, shift_rejected_no_period, shifts_read_as = _shift_segments(
             context, data_root, game_id, period, info, _teams(roster), opponents, {s.event_id for s in segments}
         )
         segments += shifts
         rejected += shift_rejected  # counted once per game: each has its period
-        for rejection in rejected + shift_rejected_no_period:
-            context.log.warning(f"rejected {rejection}")
         # The video's identity on every row: clips cuts that file, and refuses if it changed since.
         frame = with_columns(
             records_to_frame(segments, Segment), SourceVideo(str(video_path), source_sha256, info.frame_count), SOURCE_PREFIX
@@ -140,6 +142,7 @@ def event_segments(
             metadata={
                 SEGMENTS: len(segments),
                 "shift_segments": len(shifts),
+                **shifts_read_as,
                 "video": str(video_path),
                 "video_sha256": source_sha256,
                 "fps": f"{info.fps.numerator}/{info.fps.denominator}",
@@ -148,6 +151,8 @@ def event_segments(
                 # frames, a late stream start, a tmcd start timecode. Frame numbers count from frame 0.
                 "video_timeline": MetadataValue.json(info.timeline()),
                 **rejection_metadata(rejected),
+                # every rejected row (shift rows without a period too) in one CSV, summarized in one log line
+                **report_rejections(context, clip_settings.work_dir, rejected + shift_rejected_no_period),
                 # shift rows with no readable period are listed in every period of the game (not in rejected_rows)
                 REJECTED_SHIFT_ROWS_WITHOUT_PERIOD: len(shift_rejected_no_period),
                 **({"rejected_shift_rows_without_period_list": rejections_table(shift_rejected_no_period)}

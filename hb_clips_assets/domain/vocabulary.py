@@ -1,29 +1,42 @@
-"""The one hockey vocabulary of retrieval: event types, zones, strengths, outcomes, periods.
+"""The one hockey vocabulary: event types, zones, strengths, outcomes, periods.
 
-Explicit filters (CLI flags, API parameters) and plain-language requests both
-read these tables, so "turnovers" means giveaways and takeaways whether it is
-typed as ``--event turnovers`` or inside "NZ turnovers". Before this module
-the flags and the parser kept a table each, and the two drifted apart.
+Explicit filters (CLI flags, API parameters), plain-language requests and the
+metrics reader all read these tables, so "turnovers" means giveaways and
+takeaways whether it is typed as ``--event turnovers`` or inside "NZ
+turnovers", and a CSV's "DZ Exit" is stored as the ``zone_exit`` a search for
+"breakouts" finds. Before this module the flags and the parser kept a table
+each, and the two drifted apart. It lives in the domain (the bottom layer)
+because the contract's reader needs it; retrieval imports it from here.
 
 A phrase is compared folded (lower case, accents dropped, any punctuation as a
-space: :func:`hb_clips_assets.retrieval.teams.fold`), so ``zone_exit``,
-``zone-exit`` and "Zone Exit" are one phrase. A phrase may stand for several
-stored event types ("shot attempts": shots, missed and blocked shots, goals).
+space: :func:`fold`), so ``zone_exit``, ``zone-exit`` and "Zone Exit" are one
+phrase. A phrase may stand for several stored event types ("shot attempts":
+shots, missed and blocked shots, goals).
 
 ``CAPITALS_ONLY`` holds short forms that are also everyday words or letters
 ("EN", "D"): a request names the term with them only when they are written
-in capitals, as with the capitals-only team codes of :mod:`.teams`; an
+in capitals, as with the capitals-only team codes of the team table; an
 explicit filter is unambiguous and takes them in any case.
 
-Teams have their own table (:mod:`.teams`); grammar words (numbers, "last",
-"vs", fillers) stay with the parser (:mod:`.language`).
+Teams have their own table (:mod:`hb_clips_assets.retrieval.teams`); grammar
+words (numbers, "last", "vs", fillers) stay with the parser
+(:mod:`hb_clips_assets.retrieval.language`).
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
-from hb_clips_assets.retrieval.teams import fold
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, punctuation other than digits and letters as spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9]+", " ", text.lower())).strip()
+
 
 # stored event types (the contract's snake_case names) -> every phrase that names them
 EVENTS: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -135,6 +148,26 @@ def lookup(kind: str, text: str) -> tuple[str, ...] | None:
         capitals = CAPITALS_ONLY.get(text.strip().upper())
         term = Term(*capitals) if capitals else None
     return term.values if term is not None and term.kind == kind else None
+
+
+@lru_cache(maxsize=4096)  # a file repeats a handful of spellings over thousands of rows
+def stored_event_type(text: str) -> str | None:
+    """The one stored event type a spelling in a metrics file names, or None.
+
+    "Zone Exits", "zone-exit" and "Breakout" are ``zone_exit``; a leading zone
+    ("DZ Exit", "d-zone exit", "OZ faceoff") says where it happened, not what,
+    and is skipped (the zone column says where; the raw spelling is kept by the
+    reader). A phrase meaning several types ("turnovers", "shot attempts") or
+    none gives None: the reader keeps the type as written (snake_cased).
+    """
+    key = phrase_key(text)
+    candidates = [key] + [key[n:] for n in (3, 2, 1)
+                          if len(key) > n and getattr(TERMS.get(key[:n]), "kind", None) == "zone"]
+    for words in candidates:
+        term = TERMS.get(words)
+        if term is not None:
+            return term.values[0] if term.kind == "event" and len(term.values) == 1 else None
+    return None
 
 
 def period_code(text: str) -> str | None:
