@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import threading
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request, Security
@@ -164,3 +165,26 @@ def resolve(query: ClipQuery, q: str | None, grant: ApiKey, refs: References,
         return query, None
     parsed = apply_request(q, query, refs, user_player=grant.player or settings.user_player or "")
     return parsed.query, parsed
+
+
+@dataclass(frozen=True)
+class Search:
+    """One request's search, resolved: the filters with the plain-language request applied, for the key
+    that asked, over the index and references it may read."""
+
+    query: ClipQuery
+    parsed: ParsedRequest | None
+    grant: ApiKey
+    refs: References
+    handle: Retrieval
+
+
+def search(
+    f: tuple[ClipQuery, str | None] = Depends(filters),
+    grant: ApiKey = Depends(grant_of),
+    settings: ApiSettings = Depends(api_settings),
+    handle: Retrieval = Depends(retrieval),
+    refs: References = Depends(references),
+) -> Search:
+    query, parsed = resolve(f[0], f[1], grant, refs, settings)
+    return Search(query, parsed, grant, refs, handle)

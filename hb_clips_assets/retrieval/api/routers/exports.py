@@ -7,24 +7,11 @@ from enum import Enum
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from hb_clips_assets.retrieval import MAX_LIMIT, ClipQuery, References, iter_clips
-from hb_clips_assets.retrieval.api.dependencies import (
-    API,
-    FILTERS,
-    api_settings,
-    filters,
-    grant_of,
-    only,
-    references,
-    resolve,
-    retrieval,
-    url_for_request,
-)
+from hb_clips_assets.retrieval import MAX_LIMIT, iter_clips
+from hb_clips_assets.retrieval.api.dependencies import API, FILTERS, Search, only, search, url_for_request
 from hb_clips_assets.retrieval.api.schemas import ERRORS
-from hb_clips_assets.retrieval.api.settings import ApiKey, ApiSettings
 from hb_clips_assets.retrieval.export.otio import to_otio_json
 from hb_clips_assets.retrieval.export.sportscode import to_sportscode_xml
-from hb_clips_assets.retrieval.service import Retrieval
 
 MAX_EXPORT = 5000  # clips in one playlist file: it is built in memory
 
@@ -47,20 +34,15 @@ class Timeline(str, Enum):
     response_class=Response, dependencies=[only(*FILTERS, "limit", "timeline")])
 def export(
     fmt: ExportFormat,
-    f: tuple[ClipQuery, str | None] = Depends(filters),
+    s: Search = Depends(search),
     limit: int = Query(1000, ge=1, le=MAX_EXPORT, description="at most this many clips"),
     timeline: Timeline = Query(Timeline.source, description="Sportscode times: per period video, or end to end"),
-    grant: ApiKey = Depends(grant_of),
-    settings: ApiSettings = Depends(api_settings),
-    handle: Retrieval = Depends(retrieval),
-    refs: References = Depends(references),
     url_for=Depends(url_for_request),
 ):
-    query, _parsed = resolve(f[0], f[1], grant, refs, settings)
     clips = []
     # from the first match, whatever page a plain-language request asked for: `limit` is the playlist's size
-    for clip in iter_clips(handle.engine, replace(query, limit=MAX_LIMIT, offset=0), refs,
-                           url_for=url_for, visible_teams=grant.visible_teams):
+    for clip in iter_clips(s.handle.engine, replace(s.query, limit=MAX_LIMIT, offset=0), s.refs,
+                           url_for=url_for, visible_teams=s.grant.visible_teams):
         clips.append(clip)
         if len(clips) >= limit:
             break
