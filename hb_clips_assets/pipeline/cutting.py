@@ -90,6 +90,9 @@ def transient_error(exc: BaseException) -> bool:
 
 def failure_reason(exc: BaseException, source: VideoInfo) -> str:
     """One line naming the file and the problem; FFmpeg's errno and C function names left out."""
+    if isinstance(exc, av.error.ExternalError):  # x264 refusing its input: no detail but in its own log
+        return (f"{source.path}: the encoder refused the {source.width}x{source.height} {source.pix_fmt} frames "
+                f"({exc.strerror or exc}); libx264 needs an even width and height")
     if isinstance(exc, av.error.FFmpegError):
         where = f" in {exc.filename}" if isinstance(exc.filename, str) and exc.filename.endswith("()") else ""
         return f"{source.path}: FFmpeg refused the clip's frames: {exc.strerror or exc}{where}"

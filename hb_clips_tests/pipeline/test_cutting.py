@@ -4,6 +4,7 @@ transient; set-aside clips keep the clip the index already holds for their event
 from __future__ import annotations
 
 import errno
+import subprocess
 from pathlib import Path
 
 import av
@@ -23,6 +24,7 @@ from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.storage.store.local import LocalObjectStore
 from hb_clips_assets.video.cut import CutError, EncodeSettings
 from hb_clips_assets.video.probe import probe_video
+from hb_clips_assets.sample import ffmpeg_exe
 from hb_clips_tests.defs.damaged_source import BAD_EVENT, EVENTS, FPS, GAME, PERIOD, WINDOWS, damage, write_good_video
 from hb_clips_tests.media_checks import decode_clip
 
@@ -74,6 +76,27 @@ def test_a_damaged_gop_inside_the_copied_body_is_found_by_the_smart_cut(tmp_path
     outcomes, failures = produce_clips([segment("ev-b")], probe_video(video), "f" * 64, store,
                                        MediaIndex(f"sqlite:///{tmp_path / 'media.db'}"), EncodeSettings(cutter="smart"))
     assert not outcomes and [f.segment.event_id for f in failures] == ["ev-b"]
+
+
+@pytest.mark.parametrize("cutter", ["smart", "full"])
+def test_a_source_the_encoder_refuses_sets_every_clip_aside_once(tmp_path, cutter):
+    video = tmp_path / "odd.mp4"  # 161x91: x264 (4:2:0) refuses an odd width or height
+    subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=160x90:rate=25:duration=2", "-vf", "scale=161:91", "-pix_fmt", "yuv444p",
+                    "-c:v", "libx264", str(video)], check=True, capture_output=True)
+    calls = []
+    outcomes, failures = produce_clips(
+        [segment("ev-a", event_frame=10, start_frame=0, end_frame=25), segment("ev-b", event_frame=30, start_frame=25,
+                                                                                end_frame=50)],
+        probe_video(video), "f" * 64, LocalObjectStore(tmp_path / "store"),
+        MediaIndex(f"sqlite:///{tmp_path / 'media.db'}"), EncodeSettings(cutter=cutter), progress=calls.append)
+    assert outcomes == [] and [f.segment.event_id for f in sorted(failures, key=lambda f: f.segment.event_id)] == \
+        ["ev-a", "ev-b"]
+    for f in failures:
+        assert not f.transient
+        assert f.error == (f"{video}: the encoder refused the 161x91 yuv444p frames (Generic error in an external "
+                           "library); libx264 needs an even width and height")
+    assert sum("FAILED" in m for m in calls) == 2  # each clip tried once
 
 
 def test_what_is_transient():
