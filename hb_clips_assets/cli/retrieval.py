@@ -37,6 +37,7 @@ def _flags_query(args) -> ClipQuery:
         newest_first=args.newest_first,
         limit=args.limit if args.limit is not None else DEFAULT_LIMIT,
         offset=args.offset,
+        after=args.after,
     )
 
 
@@ -48,7 +49,7 @@ def _mmss(seconds: float) -> str:
 def _table(page: ClipPage) -> str:
     headers = ["#", "date", "game", "per", "time", "event", "player", "team", "vs", "zone", "str", "secs", "clip", "mp4"]
     rows = []
-    for n, c in enumerate(page.items, start=page.offset + 1):
+    for n, c in enumerate(page.items, start=(page.offset or 0) + 1):  # a page after a cursor counts from 1
         rows.append([
             str(n), c.game_date or "?", c.game_id, c.period, _mmss(c.event_s), c.event_type,
             c.player_name or c.player_id, c.team, c.opponent or "", c.zone or "", c.strength or "",
@@ -115,12 +116,20 @@ def cmd_find(args) -> int:
         print()
         return 0
     _print_parsed(parsed, query)
-    shown = f"{page.offset + 1}-{page.offset + len(page.items)}" if page.items else "none"
-    print(f"\n{page.total} clip{'s' if page.total != 1 else ''} found; showing {shown}\n")
+    if not page.items:
+        shown = "none"
+    elif page.offset is None:
+        shown = f"{len(page.items)} after the cursor"
+    else:
+        shown = f"{page.offset + 1}-{page.offset + len(page.items)}"
+    # a broad match is not counted to the end on every page: its total is a lower bound
+    found = f"{page.total} clip{'s' if page.total != 1 else ''}" if page.total_is_exact else f"at least {page.total} clips"
+    print(f"\n{found} found; showing {shown}\n")
     if page.items:
         print(_table(page))
-    if page.next_offset is not None:
-        print(f"\nmore: add --offset {page.next_offset}")
+    if page.next_after is not None:
+        hint = f"--offset {page.next_offset} or " if page.next_offset is not None else ""
+        print(f"\nmore: add {hint}--after {page.next_after}")
     return 0
 
 
@@ -165,6 +174,7 @@ def add_retrieval_commands(sub) -> None:
     p.add_argument("--newest-first", action="store_true", help="most recent game first")
     p.add_argument("--limit", type=int, help=f"page size (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}); with --export, at most that many clips")
     p.add_argument("--offset", type=int, default=0, help="skip this many results (the next page)")
+    p.add_argument("--after", help="the page after this cursor (printed under a page; as fast on page 1,000 as on page 2)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--export", choices=["sportscode", "otio"], help="write every matching clip as a playlist to --out")
     p.add_argument("--out", help="file the export is written to")

@@ -27,9 +27,11 @@ class Visibility:
         """(clips column, values that make a clip visible): visible if any one matches."""
         return (("team", self.teams), ("opponent", self.teams), ("game_id", self.games))
 
-    def condition(self):
-        """The rule as a WHERE condition on the clips table."""
-        parts = [getattr(Clip, column).in_(sorted(values)) for column, values in self._rule() if values]
+    def condition(self, table=None):
+        """The rule as a WHERE condition on the clips table, or on ``table``: one with the same
+        columns (the per-game counts, ``media.clip_stats_*``)."""
+        columns = (Clip.__table__ if table is None else table).c
+        parts = [columns[column].in_(sorted(values)) for column, values in self._rule() if values]
         return or_(*parts) if parts else false()
 
     def allows(self, clip_row: Mapping) -> bool:

@@ -5,21 +5,32 @@ schedule, so a search reads only the games it needs; the visibility rule of
 :mod:`.access` is one more condition. Game order (schedule date, then id;
 games the schedule does not list come last) is defined here too, for pages
 and stats alike.
+
+A plan also says which per-game count table (``media.clip_stats_*``) can
+answer it (:meth:`Plan.grain`): filters on player, team, opponent, event type,
+strength (by event type only), games and a team key's visibility are columns
+of those tables; a filter on period, zone or outcome is not, and such a plan
+is counted from the clips themselves.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, exists, false, func, select
+from sqlalchemy import Engine, Table, exists, false, func, select
 
 from hb_clips_assets.domain import vocabulary
-from hb_clips_assets.retrieval.access import visibility_condition
+from hb_clips_assets.retrieval.access import Visibility, visibility
 from hb_clips_assets.retrieval.query import ClipQuery, QueryError, normalize_query, unknown_event_type_error
 from hb_clips_assets.retrieval.references import References
 from hb_clips_assets.retrieval.teams import known_team, normalize_team
-from hb_clips_assets.storage.index.models import Clip, ClipTag
+from hb_clips_assets.storage.index.aggregates import dims_of
+from hb_clips_assets.storage.index.db import reading
+from hb_clips_assets.storage.index.models import AGGREGATES, Clip, ClipTag
+
+GAME_STATS = AGGREGATES["clip_stats_game"]
+TYPE_STATS = AGGREGATES["clip_stats_type"]
 
 
 def engine_of(engine_or_index) -> Engine:
@@ -29,13 +40,60 @@ def engine_of(engine_or_index) -> Engine:
 @dataclass(frozen=True)
 class Plan:
     query: ClipQuery  # normalized
-    conditions: list
+    conditions: list  # on media.clips
     games: tuple[str, ...] | None  # None: no restriction by game
+    # The filters on columns the per-game counts hold (player_id, team, opponent, event_type, strength
+    # lower-cased): values by column.
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    visibility: Visibility | None = None
+    covered: bool = True  # no filter outside ``columns``, ``games`` and ``visibility``
+
+    def grain(self, *output: str, part: bool = False) -> Table | None:
+        """The smallest per-game count table holding the plan's filter columns and ``output``
+        (columns to group by); None where the plan has to be answered from the clips.
+        ``part``: the table for the filters it can hold even when the plan has others (an
+        upper bound per game of what the whole plan matches)."""
+        if not (self.covered or part):
+            return None
+        need = set(self.columns) | set(output)
+        for table in AGGREGATES.values():  # fewest columns first
+            if need <= set(dims_of(table)):
+                return table
+        return None
+
+    def few_games(self) -> bool:
+        """Whether the plan keeps a small share of the games (a team's, a player's, a key's, a
+        short list): then every game's count is one short statement."""
+        return bool({"team", "opponent", "player_id"} & set(self.columns)) or self.visibility is not None or (
+            self.games is not None and len(self.games) <= 256)
+
+    def conditions_on(self, table: Table) -> list:
+        """The plan as conditions on one of its grains' tables (see :meth:`grain`)."""
+        conditions = [table.c[column].in_(values) for column, values in self.columns.items()]
+        if self.games is not None:
+            conditions.append(table.c.game_id.in_(self.games) if self.games else false())
+        if self.visibility is not None:
+            conditions.append(self.visibility.condition(table))
+        return conditions
 
 
 def game_sort_key(game_id: str, refs: References) -> tuple:
     date = refs.game_date(game_id)
     return (date is None, date or "", game_id)
+
+
+def scheduled_order(refs: References) -> tuple[str, ...]:
+    """The schedule's games in game order (date, then id), computed once per References.
+
+    Kept on the References object: the read side holds one until schedule.csv
+    changes, and a league's five seasons are thousands of games to sort.
+    """
+    stamp = (id(refs.schedule), len(refs.schedule))
+    cached = refs.__dict__.get("_hb_scheduled_order")
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, tuple(sorted(refs.schedule, key=lambda g: (refs.schedule[g].date, g))))
+        refs.__dict__["_hb_scheduled_order"] = cached
+    return cached[1]
 
 
 def _subject_team(query: ClipQuery, refs: References) -> str | None:
@@ -66,8 +124,9 @@ def _indexed_games(engine: Engine, game_ids: Iterable[str]) -> set[str]:
     game_ids = list(game_ids)
     if not game_ids:
         return set()
-    with engine.connect() as conn:
-        return set(conn.execute(select(Clip.game_id).where(Clip.game_id.in_(game_ids)).distinct()).scalars())
+    with reading(engine) as conn:  # the per-game counts: a row per game and side, not per clip
+        stmt = select(GAME_STATS.c.game_id).where(GAME_STATS.c.game_id.in_(game_ids)).distinct()
+        return set(conn.execute(stmt).scalars())
 
 
 def _last_games(engine: Engine, query: ClipQuery, refs: References, as_of: dt.date) -> list[str]:
@@ -94,21 +153,24 @@ def _last_games(engine: Engine, query: ClipQuery, refs: References, as_of: dt.da
     return [g.game_id for g in played[: query.last_games]]
 
 
-def _check_event_types(engine: Engine, event_types: tuple[str, ...], visible) -> None:
+def _check_event_types(engine: Engine, event_types: tuple[str, ...], rule: Visibility | None) -> None:
     """Refuse an event type no clip has and the vocabulary does not know, rather than find nothing.
 
     Types outside the vocabulary stay valid where the index holds them (the
-    CSVs may bring their own); the index is asked only when there is one,
-    and only about what the caller may see.
+    CSVs may bring their own); the index (its per-game counts by type) is
+    asked only when there is one, and only about what the caller may see.
     """
     unknown = [t for t in event_types if t not in vocabulary.EVENT_TYPES]
     if not unknown:
         return
-    stmt = select(Clip.event_type).distinct()
-    if visible is not None:
-        stmt = stmt.where(visible)
-    with engine.connect() as conn:
-        indexed = set(conn.execute(stmt).scalars())
+    visible = [rule.condition(TYPE_STATS)] if rule is not None else []
+    with reading(engine) as conn:
+        found = set(conn.execute(
+            select(TYPE_STATS.c.event_type).where(TYPE_STATS.c.event_type.in_(unknown), *visible).distinct()
+        ).scalars())
+        if found == set(unknown):
+            return
+        indexed = set(conn.execute(select(TYPE_STATS.c.event_type).where(*visible).distinct()).scalars())
     for event_type in unknown:
         if event_type not in indexed:
             raise unknown_event_type_error(event_type, indexed)
@@ -117,31 +179,34 @@ def _check_event_types(engine: Engine, event_types: tuple[str, ...], visible) ->
 def plan(engine: Engine, query: ClipQuery, refs: References, visible_teams: Collection[str] | None,
          as_of: dt.date | None) -> Plan:
     query, player_ids = normalize_query(query, refs)
-    visible = visibility_condition(visible_teams, refs)
-    _check_event_types(engine, query.event_types, visible)
-    conditions = []
+    rule = visibility(visible_teams, refs)
+    _check_event_types(engine, query.event_types, rule)
+    columns: dict[str, tuple[str, ...]] = {}
     if player_ids:
-        conditions.append(Clip.player_id.in_(player_ids))
+        columns["player_id"] = tuple(player_ids)
     if query.teams:
-        conditions.append(Clip.team.in_(query.teams))
+        columns["team"] = query.teams
     if query.opponents:
-        conditions.append(Clip.opponent.in_(query.opponents))
+        columns["opponent"] = query.opponents
+    if query.event_types:
+        columns["event_type"] = query.event_types
+    conditions = [getattr(Clip, column).in_(values) for column, values in columns.items()]
     if query.periods:
         conditions.append(Clip.period.in_(query.periods))
-    if query.event_types:
-        conditions.append(Clip.event_type.in_(query.event_types))
     if query.zones:
         conditions.append(Clip.zone.in_(query.zones))
-    if query.strengths:
-        conditions.append(func.lower(Clip.strength).in_([s.lower() for s in query.strengths]))
+    if query.strengths:  # compared without case; the count tables hold it lower-cased
+        columns["strength"] = tuple(dict.fromkeys(s.lower() for s in query.strengths))
+        conditions.append(func.lower(Clip.strength).in_(columns["strength"]))
     if query.outcomes:
         conditions.append(
             exists().where(
                 ClipTag.clip_id == Clip.clip_id, ClipTag.tag == "outcome", func.lower(ClipTag.value).in_(query.outcomes)
             )
         )
-    if visible is not None:
-        conditions.append(visible)
+    covered = not (query.periods or query.zones or query.outcomes)
+    if rule is not None:
+        conditions.append(rule.condition())
 
     games: set[str] | None = None
     if query.game_ids:
@@ -158,4 +223,4 @@ def plan(engine: Engine, query: ClipQuery, refs: References, visible_teams: Coll
     if games is not None:
         ordered = tuple(sorted(games, key=lambda g: game_sort_key(g, refs)))
         conditions.append(Clip.game_id.in_(ordered) if ordered else false())
-    return Plan(query, conditions, ordered)
+    return Plan(query, conditions, ordered, columns, rule, covered)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # references.py raises QueryError: a runtime import would be 
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+PAGE_FIELDS = ("limit", "offset", "after")  # which page of the results, not which results
 
 
 class QueryError(ValueError):
@@ -58,6 +59,9 @@ class ClipQuery:
     newest_first: bool = False
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    # The page after this one: the opaque cursor of a page's ``next_after`` (keyset paging; see
+    # retrieval.pages). It costs the same on page 1 and page 10,000; ``offset`` costs more the deeper.
+    after: str | None = None
 
     def merged(self, other: "ClipQuery") -> "ClipQuery":
         """This query with every field ``other`` sets (non-empty, or a non-default page) taken from it."""
@@ -84,7 +88,7 @@ class ClipQuery:
         """The non-default filters, as ``name=value`` pairs."""
         parts = []
         for key, value in self.to_dict().items():
-            if key in ("limit", "offset"):
+            if key in PAGE_FIELDS:
                 continue
             if value not in ([], None, False):
                 parts.append(f"{key}={','.join(map(str, value)) if isinstance(value, list) else value}")
@@ -175,6 +179,8 @@ def normalize_query(query: ClipQuery, refs: "References") -> tuple[ClipQuery, li
         raise QueryError(f"limit must be 1 to {MAX_LIMIT}, got {query.limit!r}")
     if not isinstance(query.offset, int) or query.offset < 0:
         raise QueryError(f"offset must be 0 or more, got {query.offset!r}")
+    if query.after is not None and query.offset:
+        raise QueryError("give either after (the cursor of the page before) or offset, not both")
     if query.last_games is not None and (not isinstance(query.last_games, int) or query.last_games < 1):
         raise QueryError(f"last_games must be 1 or more, got {query.last_games!r}")
     date_from, date_to = _date(query.date_from, "date_from"), _date(query.date_to, "date_to")

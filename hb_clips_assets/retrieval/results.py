@@ -75,23 +75,33 @@ class ClipResult:
 @dataclass(frozen=True)
 class ClipPage:
     items: list[ClipResult]
+    # Matching clips. Exact when ``total_is_exact``; otherwise a lower bound: counting every clip of a
+    # broad match on every page would cost more than the page (see retrieval.pages).
     total: int
     limit: int
-    offset: int
+    offset: int | None  # None on a page asked for with ``after`` (its position is not counted)
     query: ClipQuery
     games: tuple[str, ...] | None = None  # the games the game filters (ids, dates, last N) came to; None: any
+    total_is_exact: bool = True
+    next_after: str | None = None  # cursor of the next page (ClipQuery.after); None: this is the last page
 
     @property
     def next_offset(self) -> int | None:
+        if self.offset is None:
+            return None
         end = self.offset + len(self.items)
-        return end if end < self.total else None
+        if self.total_is_exact:
+            return end if end < self.total else None
+        return end if self.next_after is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "total": self.total,
+            "total_is_exact": self.total_is_exact,
             "limit": self.limit,
             "offset": self.offset,
             "next_offset": self.next_offset,
+            "next_after": self.next_after,
             "games": list(self.games) if self.games is not None else None,
             "query": self.query.to_dict(),
             "items": [c.to_dict() for c in self.items],

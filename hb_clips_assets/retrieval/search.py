@@ -2,13 +2,12 @@
 
 SQLAlchemy Core over the models of :mod:`hb_clips_assets.storage.index.models`,
 so the same code runs on the embedded SQLite file and on PostgreSQL. What a
-query keeps is planned in :mod:`.plan`; this module orders and pages.
+query keeps is planned in :mod:`.plan`; how a page is counted, located and
+read (offset or keyset cursor) is :mod:`.pages`.
 
 Order: game date (schedule.csv; games it does not list come last, by id),
 then period (1, 2, 3, OT), then the event's time in the period (its frame),
-then event_id. Pages are cut in SQL: one grouped count per game finds the
-games a page spans, then only those games' rows are read, so a page costs
-the same on page 1 and page 1000 and needs no per-row date lookup.
+then event_id.
 """
 from __future__ import annotations
 
@@ -16,73 +15,42 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import case, func, select
+from sqlalchemy import String, literal, null, select, union_all
 
 from hb_clips_assets.domain.reference import RosterPlayer, ScheduledGame
 from hb_clips_assets.retrieval.access import visibility_condition
-from hb_clips_assets.retrieval.plan import engine_of, game_sort_key, plan
+from hb_clips_assets.retrieval.pages import Cursor, read_page
+from hb_clips_assets.retrieval.plan import engine_of, plan
+from hb_clips_assets.storage.index.db import reading
 from hb_clips_assets.retrieval.query import MAX_LIMIT, ClipQuery
 from hb_clips_assets.retrieval.references import References, as_references
 from hb_clips_assets.retrieval.results import ClipPage, ClipResult, UrlFor, choose_url_for, clip_result
 from hb_clips_assets.storage.index.models import Clip, ClipAsset, ClipTag
 
+# The period codes in game order; they also sort byte-wise in this order, which the SQL order uses.
 PERIOD_ORDER = {"1": 1, "2": 2, "3": 3, "OT": 4}
 
 
-def _ordered_games(counts: dict[str, int], refs: References, newest_first: bool) -> list[str]:
-    games = sorted(counts, key=lambda g: game_sort_key(g, refs))
-    if newest_first:
-        dated = [g for g in games if refs.game_date(g) is not None]
-        games = dated[::-1] + [g for g in games if refs.game_date(g) is None]
-    return games
-
-
 def _assets_and_tags(conn, clip_ids: list[str]) -> tuple[dict[str, list[dict]], dict[str, dict[str, str]]]:
+    """The clips' asset rows (by kind) and tags (by name): one statement, one round trip."""
     assets: dict[str, list[dict]] = {}
     tags: dict[str, dict[str, str]] = {}
     if not clip_ids:
         return assets, tags
-    for row in conn.execute(
-        select(ClipAsset.__table__).where(ClipAsset.clip_id.in_(clip_ids)).order_by(ClipAsset.clip_id, ClipAsset.kind)
-    ).mappings():
-        assets.setdefault(row["clip_id"], []).append(dict(row))
-    for row in conn.execute(
-        select(ClipTag.__table__).where(ClipTag.clip_id.in_(clip_ids)).order_by(ClipTag.clip_id, ClipTag.tag)
-    ).mappings():
-        tags.setdefault(row["clip_id"], {})[row["tag"]] = row["value"]
+    a, t = ClipAsset.__table__.c, ClipTag.__table__.c
+    both = union_all(
+        select(literal("asset", String).label("what"), a.clip_id, a.kind.label("name"), a.object_key.label("value"),
+               a.uri, a.bytes, a.sha256, a.content_type).where(a.clip_id.in_(clip_ids)),
+        select(literal("tag", String), t.clip_id, t.tag, t.value, null(), null(), null(), null())
+        .where(t.clip_id.in_(clip_ids)),
+    )
+    for what, clip_id, name, value, uri, size, sha256, content_type in sorted(conn.execute(both), key=lambda r: r[:3]):
+        if what == "asset":
+            assets.setdefault(clip_id, []).append({"clip_id": clip_id, "kind": name, "object_key": value, "uri": uri,
+                                                   "bytes": size, "sha256": sha256, "content_type": content_type})
+        else:
+            tags.setdefault(clip_id, {})[name] = value
     return assets, tags
-
-
-def _row_order(games: list[str]):
-    rank = {g: i for i, g in enumerate(games)}
-    order = []
-    if len(games) > 1:
-        order.append(case(rank, value=Clip.game_id, else_=len(games)))
-    order += [
-        case(PERIOD_ORDER, value=Clip.period, else_=len(PERIOD_ORDER) + 1),
-        Clip.period,
-        Clip.event_frame,
-        Clip.event_id,
-        Clip.clip_id,
-    ]
-    return order
-
-
-def _page_games(games: list[str], counts: dict[str, int], offset: int, limit: int) -> tuple[list[str], int]:
-    """The games the page [offset, offset + limit) spans, and how many rows of the first one it skips."""
-    page_games: list[str] = []
-    skip = 0
-    position = 0
-    for game in games:
-        n = counts[game]
-        if position + n > offset and position < offset + limit:
-            if not page_games:
-                skip = offset - position
-            page_games.append(game)
-        position += n
-        if position >= offset + limit:
-            break
-    return page_games, skip
 
 
 def find_clips(
@@ -108,41 +76,26 @@ def find_clips(
     engine = engine_of(engine_or_index)
     planned = plan(engine, query, refs, visible_teams, as_of)
     query = planned.query
+    cursor = Cursor.decode(query.after, query) if query.after is not None else None
     url_for = choose_url_for(url_for, store, url_expires_s)
-    with engine.connect() as conn:
-        counts = dict(
-            conn.execute(select(Clip.game_id, func.count()).where(*planned.conditions).group_by(Clip.game_id)).all()
-        )
-        total = sum(counts.values())
-        games = _ordered_games(counts, refs, query.newest_first)
-        page_games, skip = _page_games(games, counts, query.offset, query.limit)
-        rows = []
-        if page_games:
-            stmt = (
-                select(Clip.__table__)
-                .where(*planned.conditions, Clip.game_id.in_(page_games))
-                .order_by(*_row_order(page_games))
-                .offset(skip)
-                .limit(query.limit)
-            )
-            rows = conn.execute(stmt).mappings().all()
-        assets, tags = _assets_and_tags(conn, [r["clip_id"] for r in rows])
-    items = [clip_result(r, refs, assets.get(r["clip_id"], []), tags.get(r["clip_id"], {}), url_for) for r in rows]
-    return ClipPage(items, total, query.limit, query.offset, query, planned.games)
+    with reading(engine) as conn:
+        page = read_page(conn, planned, refs, query.limit, None if cursor else query.offset, cursor)
+        assets, tags = _assets_and_tags(conn, [r["clip_id"] for r in page.rows])
+    items = [clip_result(r, refs, assets.get(r["clip_id"], []), tags.get(r["clip_id"], {}), url_for) for r in page.rows]
+    next_after = Cursor.of(page.rows[-1]).encode(query) if page.more and page.rows else None
+    return ClipPage(items, page.total, query.limit, None if cursor else query.offset, query, planned.games,
+                    total_is_exact=page.exact, next_after=next_after)
 
 
 def iter_clips(engine_or_index, query: ClipQuery, schedule=None, roster=None, **kwargs) -> Iterable[ClipResult]:
-    """Every clip that matches ``query`` from its offset on (page after page), for exports."""
-    page_size = MAX_LIMIT
-    offset = query.offset
+    """Every clip that matches ``query`` from its offset (or cursor) on, page after page, for exports."""
+    query = dataclasses.replace(query, limit=MAX_LIMIT)
     while True:
-        page = find_clips(
-            engine_or_index, dataclasses.replace(query, offset=offset, limit=page_size), schedule, roster, **kwargs
-        )
+        page = find_clips(engine_or_index, query, schedule, roster, **kwargs)
         yield from page.items
-        if page.next_offset is None or not page.items:
+        if page.next_after is None:
             return
-        offset = page.next_offset
+        query = dataclasses.replace(query, offset=0, after=page.next_after)
 
 
 def get_clip(
@@ -164,7 +117,7 @@ def get_clip(
     visible = visibility_condition(visible_teams, refs)
     if visible is not None:
         conditions.append(visible)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(Clip.__table__).where(*conditions)).mappings().first()
         if row is None:
             return None
@@ -175,7 +128,7 @@ def get_clip(
 def asset_by_key(engine_or_index, object_key: str) -> tuple[dict, dict] | None:
     """(asset row, clip row) of the object stored under ``object_key``, or None."""
     engine = engine_of(engine_or_index)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         asset = conn.execute(select(ClipAsset.__table__).where(ClipAsset.object_key == object_key)).mappings().first()
         if asset is None:
             return None

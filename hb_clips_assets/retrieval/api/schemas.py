@@ -82,10 +82,12 @@ class ParsedOut(BaseModel):
 
 
 class PageOut(BaseModel):
-    total: int
+    total: int = Field(description="matching clips: exact when total_is_exact, else at least this many")
+    total_is_exact: bool = Field(description="false: a broad match was not counted to the end (total is a lower bound)")
     limit: int
-    offset: int
+    offset: int | None = Field(description="null on a page asked for with after")
     next_offset: int | None
+    next_after: str | None = Field(description="pass as after= for the next page (null: the last page)")
     games: list[str] | None = Field(description="the games the game filters (ids, dates, last N) came to; null: any")
     query: dict[str, Any]
     parsed: ParsedOut | None = Field(description="what the plain-language request q was understood as")

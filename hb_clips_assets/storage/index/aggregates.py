@@ -41,7 +41,8 @@ def source_of(table: Table):
     """The ``SELECT ... GROUP BY`` over the clips that an aggregate table stores (add a WHERE to narrow it)."""
     dims = dims_of(table)
     clips = Clip.__table__
-    cols = [ClipAsset.__table__.c.kind if d == "kind" else clips.c[d] for d in dims]
+    source = {"kind": ClipAsset.__table__.c.kind, "strength": func.lower(clips.c.strength)}  # see models.py
+    cols = [source[d] if d in source else clips.c[d] for d in dims]
     if "kind" in dims:
         stmt = select(*cols, func.count(), func.coalesce(func.sum(ClipAsset.bytes), 0)).select_from(
             clips.join(ClipAsset.__table__, ClipAsset.clip_id == clips.c.clip_id)

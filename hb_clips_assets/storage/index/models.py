@@ -50,6 +50,8 @@ class Clip(Base):
         # It also serves a game or period of a game (the partition write's reads).
         Index("ix_clips_game_order", "game_id", "period", "event_frame", "event_id", "clip_id"),
         # (ix_clips_type_strength_game, an expression index, is declared after the class.)
+        # Event type x game: one type's clips of the games a page spans (a few a game).
+        Index("ix_clips_type_game", "event_type", "game_id"),
         # Player x game x event type: one player's clips of a game, with or without a type.
         Index("ix_clips_player_game_type", "player_id", "game_id", "event_type"),
         # Team / opponent x game (dates and "last N games" are game lists): also the legs of the
@@ -148,38 +150,47 @@ class PendingDeletion(Base):
 SIDE = ("game_id", "team", "opponent")
 AGGREGATE_GRAINS: dict[str, tuple[str, ...]] = {
     "clip_stats_game": SIDE,
-    "clip_stats_type": SIDE + ("event_type",),
+    # strength lower-cased, as the filter compares it: power play / penalty kill counts come from here
+    "clip_stats_type": SIDE + ("event_type", "strength"),
     "clip_stats_player": SIDE + ("player_id",),
     "clip_stats_player_type": SIDE + ("player_id", "event_type"),
     "clip_stats_assets": SIDE + ("event_type", "kind"),
 }
 _DIM_TYPES = {"game_id": String(64), "team": String(16), "opponent": String(16), "event_type": String(64),
-              "player_id": String(64), "kind": String(16)}
-# The lookups besides game_id (which every refresh deletes by): the dimension a filter names first.
+              "strength": String(16), "player_id": String(64), "kind": String(16)}
+_NULLABLE = {"opponent", "strength"}
+# The lookups besides game_id (which every refresh deletes by): the column a filter names first.
+# Each index carries the table's other columns (INCLUDE, PostgreSQL) so a sum reads the index alone;
+# SQLite has no INCLUDE and reads the rows (its sizes are a club's, not a league's).
 _LOOKUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     "clip_stats_game": (("team", "game_id"), ("opponent", "game_id")),
     "clip_stats_type": (("event_type", "game_id"), ("team", "game_id"), ("opponent", "game_id")),
-    "clip_stats_player": (("player_id", "game_id"), ("team", "game_id")),
+    "clip_stats_player": (("player_id", "game_id"), ("team", "game_id"), ("opponent", "game_id")),
     "clip_stats_player_type": (("player_id", "event_type", "game_id"), ("event_type", "game_id")),
-    "clip_stats_assets": (("event_type", "game_id"), ("team", "game_id")),
+    "clip_stats_assets": (("event_type", "game_id"), ("team", "game_id"), ("opponent", "game_id")),
 }
 
 
+def measures_of(dims: tuple[str, ...]) -> tuple[str, ...]:
+    return ("objects", "bytes") if "kind" in dims else ("clips", "duration_s")
+
+
 def _aggregate_table(name: str, dims: tuple[str, ...]) -> Table:
-    measures = (
-        [Column("objects", Integer, nullable=False), Column("bytes", BigInteger, nullable=False)]
-        if "kind" in dims
-        else [Column("clips", Integer, nullable=False), Column("duration_s", Float, nullable=False)]
-    )
+    measures = measures_of(dims)
+    types = {"clips": Integer, "duration_s": Float, "objects": Integer, "bytes": BigInteger}
     short = name.removeprefix("clip_stats_")
-    indexes = [Index(f"ix_stats_{short}_by_game", *dims)] + [
-        Index(f"ix_stats_{short}_{'_'.join(c.removesuffix('_id') for c in cols)}", *cols) for cols in _LOOKUPS[name]
+    keys = [dims] + list(_LOOKUPS[name])
+    names = [f"ix_stats_{short}_by_game"] + [
+        f"ix_stats_{short}_{'_'.join(c.removesuffix('_id') for c in cols)}" for cols in _LOOKUPS[name]]
+    indexes = [
+        Index(ix, *cols, postgresql_include=[c for c in dims + measures if c not in cols])
+        for ix, cols in zip(names, keys)
     ]
-    # No primary key: opponent may be NULL; rows are only ever replaced a whole game at a time.
+    # No primary key: opponent and strength may be NULL; rows are only ever replaced a whole game at a time.
     return Table(
         name, Base.metadata,
-        *(Column(d, _DIM_TYPES[d], nullable=d == "opponent") for d in dims),
-        *measures,
+        *(Column(d, _DIM_TYPES[d], nullable=d in _NULLABLE) for d in dims),
+        *(Column(m, types[m], nullable=False) for m in measures),
         *indexes,
     )
 

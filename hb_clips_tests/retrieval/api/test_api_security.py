@@ -36,7 +36,7 @@ SENTINEL = "SENTINEL-OUTSIDE-THE-STORE"
 KNOWN = {
     "/api/v2/clips/": {"q", "player", "team", "opponent", "game", "event", "period", "zone", "strength", "outcome",
                        "date_from", "date_to", "last_games", "last_games_of", "newest_first", "limit", "offset",
-                       "X-API-Key"},
+                       "after", "X-API-Key"},
     "/api/v2/clips/stats/overview": {"q", "player", "team", "opponent", "game", "event", "period", "zone", "strength",
                                      "outcome", "date_from", "date_to", "last_games", "last_games_of", "newest_first",
                                      "X-API-Key"},

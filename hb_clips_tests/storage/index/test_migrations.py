@@ -30,14 +30,17 @@ STATS_TABLES = {"clip_stats_game", "clip_stats_type", "clip_stats_player", "clip
 INDEXES_0002 = {"ix_clips_player_event_type", "ix_clips_game_period", "ix_clips_event_type", "ix_clips_team",
                 "ix_clips_opponent", "ix_clips_created_at", "ix_pending_deletions_game_period"}
 SQLITE_INDEXES = {
-    "ix_clips_game_order", "ix_clips_type_strength_game", "ix_clips_player_game_type", "ix_clips_team_game",
+    "ix_clips_game_order", "ix_clips_type_strength_game", "ix_clips_type_game", "ix_clips_player_game_type",
+    "ix_clips_team_game",
     "ix_clips_opponent_game", "ix_clips_created_at", "ix_pending_deletions_game_period",
     "ix_stats_game_by_game", "ix_stats_game_team_game", "ix_stats_game_opponent_game",
     "ix_stats_type_by_game", "ix_stats_type_event_type_game", "ix_stats_type_team_game", "ix_stats_type_opponent_game",
     "ix_stats_player_by_game", "ix_stats_player_player_game", "ix_stats_player_team_game",
+    "ix_stats_player_opponent_game",
     "ix_stats_player_type_by_game", "ix_stats_player_type_player_event_type_game",
     "ix_stats_player_type_event_type_game",
     "ix_stats_assets_by_game", "ix_stats_assets_event_type_game", "ix_stats_assets_team_game",
+    "ix_stats_assets_opponent_game",
 }
 
 

@@ -60,22 +60,34 @@ MEDIA_INDEXES = {
     "pending_deletions_pkey": "USING btree (object_key)",
     "ix_pending_deletions_game_period": "USING btree (game_id, period)",
     "alembic_version_pkc": "USING btree (version_num)",
-    "ix_stats_game_by_game": "USING btree (game_id, team, opponent)",
-    "ix_stats_game_team_game": "USING btree (team, game_id)",
-    "ix_stats_game_opponent_game": "USING btree (opponent, game_id)",
-    "ix_stats_type_by_game": "USING btree (game_id, team, opponent, event_type)",
-    "ix_stats_type_event_type_game": "USING btree (event_type, game_id)",
-    "ix_stats_type_team_game": "USING btree (team, game_id)",
-    "ix_stats_type_opponent_game": "USING btree (opponent, game_id)",
-    "ix_stats_player_by_game": "USING btree (game_id, team, opponent, player_id)",
-    "ix_stats_player_player_game": "USING btree (player_id, game_id)",
-    "ix_stats_player_team_game": "USING btree (team, game_id)",
-    "ix_stats_player_type_by_game": "USING btree (game_id, team, opponent, player_id, event_type)",
-    "ix_stats_player_type_player_event_type_game": "USING btree (player_id, event_type, game_id)",
-    "ix_stats_player_type_event_type_game": "USING btree (event_type, game_id)",
-    "ix_stats_assets_by_game": "USING btree (game_id, team, opponent, event_type, kind)",
-    "ix_stats_assets_event_type_game": "USING btree (event_type, game_id)",
-    "ix_stats_assets_team_game": "USING btree (team, game_id)",
+    "ix_clips_type_game": "USING btree (event_type, game_id)",
+    "ix_stats_game_by_game": "USING btree (game_id, team, opponent) INCLUDE (clips, duration_s)",
+    "ix_stats_game_team_game": "USING btree (team, game_id) INCLUDE (opponent, clips, duration_s)",
+    "ix_stats_game_opponent_game": "USING btree (opponent, game_id) INCLUDE (team, clips, duration_s)",
+    "ix_stats_type_by_game":
+        "USING btree (game_id, team, opponent, event_type, strength) INCLUDE (clips, duration_s)",
+    "ix_stats_type_event_type_game":
+        "USING btree (event_type, game_id) INCLUDE (team, opponent, strength, clips, duration_s)",
+    "ix_stats_type_team_game":
+        "USING btree (team, game_id) INCLUDE (opponent, event_type, strength, clips, duration_s)",
+    "ix_stats_type_opponent_game":
+        "USING btree (opponent, game_id) INCLUDE (team, event_type, strength, clips, duration_s)",
+    "ix_stats_player_by_game": "USING btree (game_id, team, opponent, player_id) INCLUDE (clips, duration_s)",
+    "ix_stats_player_player_game": "USING btree (player_id, game_id) INCLUDE (team, opponent, clips, duration_s)",
+    "ix_stats_player_team_game": "USING btree (team, game_id) INCLUDE (opponent, player_id, clips, duration_s)",
+    "ix_stats_player_opponent_game": "USING btree (opponent, game_id) INCLUDE (team, player_id, clips, duration_s)",
+    "ix_stats_player_type_by_game":
+        "USING btree (game_id, team, opponent, player_id, event_type) INCLUDE (clips, duration_s)",
+    "ix_stats_player_type_player_event_type_game":
+        "USING btree (player_id, event_type, game_id) INCLUDE (team, opponent, clips, duration_s)",
+    "ix_stats_player_type_event_type_game":
+        "USING btree (event_type, game_id) INCLUDE (team, opponent, player_id, clips, duration_s)",
+    "ix_stats_assets_by_game": "USING btree (game_id, team, opponent, event_type, kind) INCLUDE (objects, bytes)",
+    "ix_stats_assets_event_type_game":
+        "USING btree (event_type, game_id) INCLUDE (team, opponent, kind, objects, bytes)",
+    "ix_stats_assets_team_game": "USING btree (team, game_id) INCLUDE (opponent, event_type, kind, objects, bytes)",
+    "ix_stats_assets_opponent_game":
+        "USING btree (opponent, game_id) INCLUDE (team, event_type, kind, objects, bytes)",
 }
 
 

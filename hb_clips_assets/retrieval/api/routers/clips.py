@@ -33,11 +33,13 @@ router = APIRouter(prefix=API, tags=["clips"])
 
 
 @listing.get("/clips/", response_model=PageOut, responses=ERRORS, summary="find clips",
-            dependencies=[only(*FILTERS, "limit", "offset")])
+            dependencies=[only(*FILTERS, "limit", "offset", "after")])
 def list_clips(
     f: tuple[ClipQuery, str | None] = Depends(filters),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0, le=10_000_000),
+    after: str | None = Query(None, max_length=1000, pattern=r"^[A-Za-z0-9_-]+$",
+                              description="the next_after of the page before (keyset paging; no offset with it)"),
     grant: ApiKey = Depends(grant_of),
     settings: ApiSettings = Depends(api_settings),
     handle: Retrieval = Depends(retrieval),
@@ -45,7 +47,7 @@ def list_clips(
     url_for=Depends(url_for_request),
 ):
     # explicit limit/offset win; "first 10" in q sets the page size when no limit is given
-    query, parsed = resolve(replace(f[0], limit=limit, offset=offset), f[1], grant, refs, settings)
+    query, parsed = resolve(replace(f[0], limit=limit, offset=offset, after=after), f[1], grant, refs, settings)
     page = find_clips(handle.engine, query, refs, url_for=url_for, visible_teams=grant.visible_teams)
     out = page.to_dict()
     out["parsed"] = parsed.to_dict() if parsed else None
