@@ -106,8 +106,8 @@ class GameCounts:
     def per_game(self, conn: Connection, games: list[str] | None = None) -> dict[str, int]:
         return {g: int(n) for g, n in conn.execute(self._grouped(games)) if n}
 
-    def start(self, conn: Connection, first: list[str]) -> tuple[int, bool, dict[str, int] | None, dict[str, int]]:
-        """(total, exact, every game's count or None, the counts of the ``first`` games).
+    def start(self, conn: Connection, first: list[str]) -> tuple[int, bool, dict[str, int] | None, dict | None]:
+        """(total, exact, every game's count or None, the counts of the ``first`` games or None).
 
         One statement where it can: every game's count when the plan keeps few games; else the
         total and the first batch's counts together. From the count tables the total is exact;
@@ -134,7 +134,7 @@ class GameCounts:
         total = sum(known.values())
         if total < COUNT_CAP:
             return total, True, known, known
-        return total, False, None, {}
+        return total, False, None, None
 
 
 def game_order(planned: Plan, refs: References) -> tuple[list[str], bool]:
@@ -197,7 +197,8 @@ class _Pager:
             size, i = len(self.first), start
             while i < len(self.order):
                 batch = self.order[i:i + size]
-                got = self.first_counts if i == start and batch == self.first else self.counts.per_game(self.conn, batch)
+                reuse = i == start and batch == self.first and self.first_counts is not None
+                got = self.first_counts if reuse else self.counts.per_game(self.conn, batch)
                 i, size = i + len(batch), min(max(size, 1) * 4, BATCH_MAX)
                 yield from ((g, got[g]) for g in batch if g in got)
         if self.tail:
