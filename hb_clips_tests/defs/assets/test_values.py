@@ -98,9 +98,10 @@ def test_the_ui_tables_are_tables(run):
     assert meta["clips"]["thumbnail_preview"].startswith("![thumbnail](data:image/jpeg;base64,")
 
 
-def test_reference_tables_never_materialized_are_said_and_gone_without(run, tmp_path):
-    """A partition run without the reference tables (they were never materialized): it goes on, says so,
-    and its segments have no opponents, as without the CSVs."""
+def test_reference_tables_never_materialized_are_read_from_their_csvs(run, tmp_path):
+    """A partition run before the reference tables were ever materialized (a sensor's first run on a
+    fresh instance): it says so and reads schedule.csv and roster.csv itself, so its segments have the
+    same opponents and shift clips as a run with the tables."""
     resources = {**run["resources"], "table_io_manager": type(run["resources"]["table_io_manager"])(base_dir=str(tmp_path))}
     with instance_for_test() as instance:
         instance.add_dynamic_partitions(game_partitions.name, [GAME])
@@ -110,9 +111,11 @@ def test_reference_tables_never_materialized_are_said_and_gone_without(run, tmp_
         )
         assert result.success
         messages = [e.user_message for e in instance.all_logs(result.run_id)]
-    assert any("schedule has not been materialized yet" in m for m in messages)
-    assert any("roster has not been materialized yet" in m for m in messages)
-    table = pq.read_table(tmp_path / "event_segments" / GAME / f"{PERIOD}.parquet")
-    assert set(table.column("opponent").to_pylist()) <= {None} | {
-        r["opponent"] for r in stored(run, "metrics").select(["opponent"]).to_pylist()}
-    assert materialized_metadata(result)["event_segments"]["shift_segments"] == 0
+    assert any("schedule has not been materialized yet: read" in m and "schedule.csv directly" in m for m in messages)
+    assert any("roster has not been materialized yet: read" in m and "roster.csv directly" in m for m in messages)
+    without = pq.read_table(tmp_path / "event_segments" / GAME / f"{PERIOD}.parquet").to_pylist()
+    with_tables = stored(run, "event_segments").to_pylist()
+    key = lambda r: (r["event_id"], r["opponent"], r["team"], r["start_frame"], r["end_frame"])  # noqa: E731
+    assert sorted(map(key, without)) == sorted(map(key, with_tables))
+    assert materialized_metadata(result)["event_segments"]["shift_segments"] == sum(
+        r["event_type"] == "shift" for r in with_tables) > 0
