@@ -54,7 +54,12 @@ def _unmaterialized_fallback(context: AssetExecutionContext, name: str, frame, p
     if frame is not None or not path.exists():
         return frame
     context.log.warning(f"{name} has not been materialized yet: read {path} directly (materialize refresh_reference)")
-    return records_to_frame(list(read(path).values()), record_type)
+    try:
+        return records_to_frame(list(read(path).values()), record_type)
+    except ContractError as exc:
+        # A reference file degrades the clips (no opponents, no shift teams); it never blocks them.
+        context.log.warning(f"{exc}; the clips go without {name} until it is fixed")
+        return None
 
 
 def _shift_segments(
@@ -65,12 +70,17 @@ def _shift_segments(
     (segments, rejected rows of this period, rejected rows with no readable period, metadata saying
     how the file was read: encoding and delimiter).
 
-    An unreadable shifts file raises (it fails the partition, naming the file).
+    An unreadable shifts file (a bad header, not text) gives no shift clips, with a warning and
+    ``shifts_file_error`` in the metadata: the optional file degrades the period, never blocks it.
     """
     path = data_root.layout.shifts(game_id)
     if not path.exists():
         return [], [], [], {}
-    parsed = read_shifts(path, game_id).for_period(period)
+    try:
+        parsed = read_shifts(path, game_id).for_period(period)
+    except ContractError as exc:
+        context.log.warning(f"{exc}; no shift clips for this period until the file is fixed")
+        return [], [], [], {"shifts_file_error": str(exc)}
     kept, rejected = resolve_shift_segments(
         parsed.shifts, game_id, info.fps, info.frame_count, str(path), teams, opponents,
         reserved_event_ids=taken_event_ids,

@@ -34,5 +34,5 @@ def env(tmp_path, sample_root):
                "resources": resources, "instance": instance}
 
 
-def run(env, period: str, run_config=None):
-    return run_partition(GAME, period, env["instance"], env["resources"], run_config=run_config)
+def run(env, period: str, run_config=None, assets=None):
+    return run_partition(GAME, period, env["instance"], env["resources"], assets=assets, run_config=run_config)
