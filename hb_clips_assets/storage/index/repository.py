@@ -86,11 +86,9 @@ class MediaIndex:
         """Inside a partition write: queue ``keys`` for deletion from the store (a key
         already queued keeps its row) and take the partition's ``current_keys`` off the
         list - with content-addressed ids a removed object can be named again."""
+        queue = self._insert(PendingDeletion.__table__).on_conflict_do_nothing(index_elements=["object_key"])
         for chunk in chunks(keys):
-            stmt = self._insert(PendingDeletion.__table__).values(
-                [{"object_key": k, "game_id": game_id, "period": period} for k in chunk]  # queued_at: now
-            )
-            conn.execute(stmt.on_conflict_do_nothing(index_elements=["object_key"]))
+            conn.execute(queue, [{"object_key": k, "game_id": game_id, "period": period} for k in chunk])  # queued_at: now
         for chunk in chunks(current_keys):
             conn.execute(delete(PendingDeletion).where(PendingDeletion.object_key.in_(chunk)))
 
@@ -162,23 +160,27 @@ class MediaIndex:
         return list(dict.fromkeys(stale_keys))
 
     def _upsert(self, conn: Connection, records: list[ClipRecord]) -> None:
-        """Insert or update the records' clips and assets, and replace their tags, a chunk at a time."""
+        """Insert or update the records' clips and assets, and replace their tags.
+
+        One statement each, executed for many rows (executemany): compiled once, bound a row at a
+        time, so no partition size meets a parameter limit; a chunk at a time keeps memory flat.
+        """
+        clip = self._insert(Clip.__table__)
+        clip = clip.on_conflict_do_update(
+            index_elements=["clip_id"], set_={c: clip.excluded[c] for c in _CLIP_COLUMNS if c != "clip_id"})
+        asset = self._insert(ClipAsset.__table__)
+        asset = asset.on_conflict_do_update(
+            index_elements=["clip_id", "kind"],
+            set_={c: asset.excluded[c] for c in ("object_key", "uri", "bytes", "sha256", "content_type")})
         for chunk in chunks(records):
-            stmt = self._insert(Clip.__table__).values([clip_row(r) for r in chunk])
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["clip_id"], set_={c: stmt.excluded[c] for c in _CLIP_COLUMNS if c != "clip_id"},
-            ))
+            conn.execute(clip, [clip_row(r) for r in chunk])
             conn.execute(delete(ClipTag).where(ClipTag.clip_id.in_([r.clip_id for r in chunk])))
-        tags = [{"clip_id": r.clip_id, "tag": k, "value": v} for r in records for k, v in sorted(r.tags.items())]
-        for chunk in chunks(tags):
-            conn.execute(self._insert(ClipTag.__table__).values(chunk))
-        assets = [{"clip_id": r.clip_id, **a.__dict__} for r in records for a in r.assets]
-        for chunk in chunks(assets):
-            stmt = self._insert(ClipAsset.__table__).values(chunk)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["clip_id", "kind"],
-                set_={c: stmt.excluded[c] for c in ("object_key", "uri", "bytes", "sha256", "content_type")},
-            ))
+            tags = [{"clip_id": r.clip_id, "tag": k, "value": v} for r in chunk for k, v in sorted(r.tags.items())]
+            if tags:
+                conn.execute(self._insert(ClipTag.__table__), tags)
+            assets = [{"clip_id": r.clip_id, **a.__dict__} for r in chunk for a in r.assets]
+            if assets:
+                conn.execute(asset, assets)
 
     def pending_deletions(self, game_id: str | None = None, period: str | None = None) -> list[str]:
         """Keys queued for deletion from the store (by the writes of ``game_id`` and
@@ -190,9 +192,9 @@ class MediaIndex:
             query = query.where(PendingDeletion.period == period)
         with self.engine.connect() as conn:
             keys = list(conn.execute(query).scalars())
-            if not keys:  # the common case: no clip_assets lookup at all
-                return []
-            named = set(conn.execute(select(ClipAsset.object_key).where(ClipAsset.object_key.in_(keys))).scalars())
+            named: set[str] = set()  # the common case, no keys: no clip_assets lookup at all
+            for chunk in chunks(keys):
+                named.update(conn.execute(select(ClipAsset.object_key).where(ClipAsset.object_key.in_(chunk))).scalars())
         return [k for k in keys if k not in named]
 
     def mark_deleted(self, keys: list[str] | tuple[str, ...]) -> int:
@@ -203,16 +205,18 @@ class MediaIndex:
         if not keys:
             return 0
         with self.engine.begin() as conn:
-            games = conn.execute(
-                select(PendingDeletion.game_id).where(PendingDeletion.object_key.in_(keys)).distinct()
-            ).scalars().all()
+            games: set[str] = set()
+            for chunk in chunks(keys):
+                games.update(conn.execute(
+                    select(PendingDeletion.game_id).where(PendingDeletion.object_key.in_(chunk)).distinct()
+                ).scalars())
             for game_id in sorted(games):  # one order for every caller: no lock cycle
                 self._lock_game(conn, game_id)
             named = select(ClipAsset.object_key).where(ClipAsset.object_key == PendingDeletion.object_key)
-            result = conn.execute(
-                delete(PendingDeletion).where(PendingDeletion.object_key.in_(keys), ~named.exists())
+            return sum(
+                conn.execute(delete(PendingDeletion).where(PendingDeletion.object_key.in_(chunk), ~named.exists())).rowcount
+                for chunk in chunks(keys)
             )
-            return result.rowcount
 
     def count_clips(self, game_id: str | None = None, period: str | None = None) -> int:
         query = select(func.count()).select_from(Clip)
