@@ -20,16 +20,25 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy.exc
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.pool import NullPool
 
 from hb_clips_assets.cli.main import main
 from hb_clips_assets.domain.hashing import sha256_file
 from hb_clips_assets.storage.index import MediaIndex, PartitionWrite
-from hb_clips_assets.storage.index.migrate import PG_LOCK_CLASS_GAME, head_revision, migration_context_options
+from hb_clips_assets.storage.index.db import create_media_engine
+from hb_clips_assets.storage.index.migrate import (
+    PG_LOCK_CLASS_GAME,
+    alembic_config,
+    head_revision,
+    migration_context_options,
+    upgrade,
+)
 from hb_clips_assets.storage.index.models import Base, Clip, ClipAsset, ClipTag
+from hb_clips_assets.storage.index.repository import clip_row
 from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.defs.assets.test_materialize import expected_events
 from hb_clips_tests.storage.index.test_repository import asset, record
@@ -237,6 +246,46 @@ def test_database_made_before_migrations_is_adopted(postgres_server):
         assert schema_diff(url) == []  # pending_deletions added by 0002, the counts by 0003
         assert sql(url, "select count(*) from media.pending_deletions") == [(0,)]
         assert sql(url, "select game_id, event_type, clips from media.clip_stats_type") == [("G", "shot", 1)]
+
+
+INDEXES_0002 = {"ix_clips_player_event_type": "USING btree (player_id, event_type)",
+                "ix_clips_game_period": "USING btree (game_id, period)", "ix_clips_event_type": "USING btree (event_type)",
+                "ix_clips_team": "USING btree (team)", "ix_clips_opponent": "USING btree (opponent)"}
+
+
+def test_query_indexes_revision_up_down_up(postgres_server):
+    """0003 on a database with clips from 0002: the one-column indexes replaced, the counts filled
+    from the clips (equal to their GROUP BY); down restores 0002's indexes and drops the counts."""
+    with postgres_server.database("updown") as url:
+        engine = create_media_engine(url)
+        try:
+            assert upgrade(engine, "0002_pending_deletions") == "0002_pending_deletions"
+            with engine.begin() as conn:
+                conn.execute(insert(Clip), [clip_row(record("A", "e1")), clip_row(record("B", "e2", strength="PP")),
+                                            clip_row(record("C", "e3", game="20038", event_type="hit"))])
+                conn.execute(insert(ClipAsset), [{"clip_id": "A", **asset("A").__dict__}])
+            found = dict(sql(url, "select indexname, indexdef from pg_indexes where schemaname = 'media'"))
+            assert all(found[n].endswith(d) for n, d in INDEXES_0002.items()) and "clip_stats_game" not in str(found)
+
+            assert upgrade(engine) == head_revision()
+            found = dict(sql(url, "select indexname, indexdef from pg_indexes where schemaname = 'media'"))
+            assert set(found) == set(MEDIA_INDEXES) and schema_diff(url) == []
+            assert sorted(sql(url, "select game_id, event_type, strength, clips from media.clip_stats_type")) == [
+                ("20031", "shot", "5v5", 1), ("20031", "shot", "pp", 1), ("20038", "hit", "5v5", 1)]
+            assert sql(url, "select kind, objects, bytes from media.clip_stats_assets") == [("mp4", 1, 1000)]
+
+            with engine.begin() as conn:
+                command.downgrade(alembic_config(conn), "0002_pending_deletions")
+            found = dict(sql(url, "select indexname, indexdef from pg_indexes where schemaname = 'media'"))
+            assert all(found[n].endswith(d) for n, d in INDEXES_0002.items())
+            assert not [n for n in found if n.startswith(("ix_stats_", "ix_clips_game_order", "ix_clips_type"))]
+            tables = {r[0] for r in sql(url, "select table_name from information_schema.tables where table_schema = 'media'")}
+            assert tables == {"clips", "clip_assets", "clip_tags", "pending_deletions", "alembic_version"}
+            assert sql(url, "select count(*) from media.clips") == [(3,)]
+
+            assert upgrade(engine) == head_revision() and schema_diff(url) == []  # and up again
+        finally:
+            engine.dispose()
 
 
 def test_indexes_present(index, postgres_url):
