@@ -89,7 +89,7 @@ class GameCounts:
 
     def __init__(self, planned: Plan):
         self.planned = planned
-        self.table = planned.grain()
+        self.table = planned.count_grain()
         self.conditions = list(planned.conditions)  # on the clips; narrowed to candidate games by start()
 
     def _grouped(self, games: list[str] | None = None):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
+import dataclasses
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, Table, exists, false, func, select
@@ -60,6 +61,21 @@ class Plan:
             if need <= set(dims_of(table)):
                 return table
         return None
+
+    def count_grain(self) -> Table | None:
+        """:meth:`grain` for counting a search's matches - except a strength without an event type
+        (every 5v5 clip): its count table rows are a large share of the clips, and a capped count
+        of the clips themselves is cheaper than summing them all."""
+        if "strength" in self.columns and "event_type" not in self.columns:
+            return None
+        return self.grain()
+
+    def within_games(self, games: Collection[str]) -> "Plan":
+        """The same plan restricted to ``games`` as well (which must hold every game it matches in):
+        count tables are then read a game's index range at a time."""
+        games = set(games)
+        kept = tuple(g for g in self.games if g in games) if self.games is not None else tuple(sorted(games))
+        return dataclasses.replace(self, games=kept)
 
     def few_games(self) -> bool:
         """Whether the plan keeps a small share of the games (a team's, a player's, a key's, a

@@ -9,6 +9,7 @@ that part is computed from the clips, as before the tables existed.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Collection
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Float, Integer, cast, func, literal, null, select, union_all
 
 from hb_clips_assets.domain.reference import RosterPlayer, ScheduledGame
-from hb_clips_assets.retrieval.plan import Plan, engine_of, game_sort_key, plan
+from hb_clips_assets.retrieval.plan import GAME_STATS, Plan, engine_of, game_sort_key, plan
 from hb_clips_assets.storage.index.db import reading
 from hb_clips_assets.retrieval.query import ClipQuery
 from hb_clips_assets.retrieval.references import References, as_references
@@ -50,6 +51,23 @@ def _part(planned: Plan, number: int, column: str):
     return stmt.where(*planned.conditions).group_by(key)
 
 
+def _by_visible_games(conn, planned: Plan) -> Plan:
+    """A team key's plan as a list of games: the count tables are then read a game's index range at
+    a time rather than by the three legs of the visibility rule (team OR opponent OR scheduled game).
+
+    The games come from the per-game table (a row per game and side). Every row of a game the
+    schedule gives the key's team is visible, so where all of them are such games the rule itself
+    is no longer needed; a game found only by a side (not in the schedule) keeps it.
+    """
+    only = dataclasses.replace(planned, columns={})  # the games and the rule: columns GAME_STATS has
+    found = conn.execute(select(GAME_STATS.c.game_id).where(*only.conditions_on(GAME_STATS)).distinct())
+    visible = set(found.scalars())
+    narrowed = planned.within_games(visible)
+    if visible <= planned.visibility.games:
+        return dataclasses.replace(narrowed, visibility=None)
+    return narrowed
+
+
 def clip_stats(
     engine_or_index,
     query: ClipQuery = ClipQuery(),
@@ -64,9 +82,11 @@ def clip_stats(
     refs = as_references(schedule, roster)
     engine = engine_of(engine_or_index)
     planned = plan(engine, query, refs, visible_teams, as_of)
-    parts = [_part(planned, i, column) for i, column in enumerate(PARTS)]
     rows: list[list[tuple]] = [[] for _ in PARTS]
-    with reading(engine) as conn:  # the four parts in one statement: one round trip
+    with reading(engine) as conn:
+        if planned.visibility is not None and planned.covered:
+            planned = _by_visible_games(conn, planned)
+        parts = [_part(planned, i, column) for i, column in enumerate(PARTS)]  # in one statement: one round trip
         for part, key, n, duration, size in conn.execute(union_all(*parts)):
             rows[part].append((key, int(n), float(duration or 0) if PARTS[part] != "kind" else int(size or 0)))
     by_game, by_type, by_player, by_kind = rows
