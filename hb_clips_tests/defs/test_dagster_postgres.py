@@ -14,13 +14,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from hb_clips_assets.storage.index.migrate import head_revision
+from hb_clips_assets.storage.index.models import Base
 from hb_clips_assets.sample import write_sample_data
 from hb_clips_tests.servers.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO_ROOT / "deploy" / "dagster_home" / "dagster.yaml"
 GAME, PERIOD = "20031", "2"
-MEDIA_TABLES = {"alembic_version", "clip_assets", "clip_tags", "clips", "pending_deletions"}
+# The media schema holds the index's tables (the models) and Alembic's version table, nothing of Dagster's.
+MEDIA_TABLES = {t.name for t in Base.metadata.sorted_tables} | {"alembic_version"}
 
 
 def sql(url: str, query: str, **params) -> list[tuple]:
