@@ -27,12 +27,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Integer, case, false, func, literal, select, tuple_, union_all
+from sqlalchemy import Connection, Integer, String, bindparam, case, func, literal, select, tuple_, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from hb_clips_assets.retrieval.plan import Plan, game_sort_key, scheduled_order
 from hb_clips_assets.retrieval.query import PAGE_FIELDS, ClipQuery, QueryError
 from hb_clips_assets.retrieval.references import References
-from hb_clips_assets.storage.index.models import Clip
+from hb_clips_assets.storage.index.models import Clip, ClipAsset, ClipTag
 
 IN_GAME_ORDER = (Clip.period, Clip.event_frame, Clip.event_id, Clip.clip_id)
 # Counting the clips themselves (a filter on period, zone, strength or outcome) stops here.
@@ -84,6 +85,30 @@ class Cursor:
         return (self.period, self.event_frame, self.event_id, self.clip_id)
 
 
+def attachment_columns(dialect: str) -> list:
+    """A clip's assets and tags as two JSON columns of its row (correlated subqueries on the
+    primary keys of clip_assets and clip_tags): a page comes back in one statement, not a second
+    one for its assets and tags. See :func:`attachments_of`."""
+    a, t = ClipAsset.__table__.c, ClipTag.__table__.c
+    agg, obj = (func.json_agg, func.json_build_object) if dialect == "postgresql" else (
+        func.json_group_array, func.json_object)
+    asset = obj("kind", a.kind, "object_key", a.object_key, "uri", a.uri, "bytes", a.bytes, "sha256", a.sha256,
+                "content_type", a.content_type)
+    return [select(agg(asset)).where(a.clip_id == Clip.clip_id).scalar_subquery().label("assets_json"),
+            select(agg(obj("tag", t.tag, "value", t.value))).where(t.clip_id == Clip.clip_id)
+            .scalar_subquery().label("tags_json")]
+
+
+def attachments_of(row) -> tuple[list[dict], dict[str, str]]:
+    """(asset rows by kind, tags by name) of a row read with :func:`attachment_columns`."""
+    def parsed(value):  # PostgreSQL's json arrives parsed, SQLite's as text; no rows: NULL or []
+        return json.loads(value) if isinstance(value, str) else (value or [])
+
+    assets = sorted(parsed(row["assets_json"]), key=lambda a: a["kind"])
+    tags = sorted(parsed(row["tags_json"]), key=lambda t: t["tag"])
+    return [{"clip_id": row["clip_id"], **a} for a in assets], {t["tag"]: t["value"] for t in tags}
+
+
 class GameCounts:
     """Matching clips per game: from the plan's per-game count table, else from the clips."""
 
@@ -100,7 +125,7 @@ class GameCounts:
         else:
             stmt, column = select(Clip.game_id, func.count()).where(*self.conditions), Clip.game_id
         if games is not None:
-            stmt = stmt.where(column.in_(games))
+            stmt = stmt.where(self.planned.one_of(column, games))
         return stmt.group_by(column)
 
     def per_game(self, conn: Connection, games: list[str] | None = None) -> dict[str, int]:
@@ -128,7 +153,7 @@ class GameCounts:
             # the filters the count tables hold name the candidate games: count the clips of those only
             t = part
             games = sorted(conn.execute(select(t.c.game_id).where(*planned.conditions_on(t)).distinct()).scalars())
-            self.conditions.append(Clip.game_id.in_(games) if games else false())
+            self.conditions.append(planned.one_of(Clip.game_id, games))
         capped = select(Clip.game_id).where(*self.conditions).limit(COUNT_CAP).subquery()
         known = {g: int(n) for g, n in conn.execute(select(capped.c.game_id, func.count()).group_by(capped.c.game_id))}
         total = sum(known.values())
@@ -161,6 +186,7 @@ class PageRows:
 class _Pager:
     def __init__(self, conn: Connection, planned: Plan, refs: References, cursor: Cursor | None):
         self.conn, self.planned, self.refs = conn, planned, refs
+        self.attachments = attachment_columns(planned.dialect)
         self.counts = GameCounts(planned)
         self.order, self.tail = game_order(planned, refs)
         self.start, self.same_game = self._resume(cursor) if cursor is not None else (0, False)
@@ -207,22 +233,26 @@ class _Pager:
             yield from ((g, rest[g]) for g in sorted(rest) if g not in listed and (tail_after is None or g > tail_after))
 
     def read(self, parts: list[tuple[str, int, int]], after: Cursor | None = None, span: int | None = None) -> list:
-        """The rows of (game, skip, take) parts, in page order.
+        """The rows of (game, skip, take) parts, in page order, with their assets and tags.
 
         ``span``: how many clips match in the parts' games. When that is about a page (a few clips
         in each of many games), one statement over those games reads them all; else each game is
         one statement of the UNION, ``LIMIT take`` rows of its index range.
         """
         if span is not None and len(parts) > 1 and span <= 2 * sum(take for _g, _s, take in parts):
-            rank = {game: i for i, (game, _skip, _take) in enumerate(parts)}
-            stmt = (select(Clip.__table__)
-                    .where(*self.planned.conditions, Clip.game_id.in_(list(rank)))
-                    .order_by(case(rank, value=Clip.game_id), *IN_GAME_ORDER)
+            games = [game for game, _skip, _take in parts]
+            if self.planned.dialect == "postgresql":  # one parameter, as in plan.one_of
+                rank = func.array_position(bindparam(None, games, type_=ARRAY(String)), Clip.game_id)
+            else:
+                rank = case({game: i for i, game in enumerate(games)}, value=Clip.game_id)
+            stmt = (select(Clip.__table__, *self.attachments)
+                    .where(*self.planned.conditions, self.planned.one_of(Clip.game_id, games))
+                    .order_by(rank, *IN_GAME_ORDER)
                     .offset(parts[0][1] or None).limit(sum(take for _g, _s, take in parts)))
             return list(self.conn.execute(stmt).mappings())
         selects = []
         for rank, (game, skip, take) in enumerate(parts):
-            stmt = select(Clip.__table__, literal(rank, Integer).label("page_rank")).where(
+            stmt = select(Clip.__table__, *self.attachments, literal(rank, Integer).label("page_rank")).where(
                 *self.planned.conditions, Clip.game_id == game)
             if after is not None:
                 stmt = stmt.where(tuple_(*IN_GAME_ORDER) > tuple_(*after.key))

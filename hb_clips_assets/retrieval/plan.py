@@ -19,7 +19,8 @@ from collections.abc import Collection, Iterable
 import dataclasses
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, Table, exists, false, func, select
+from sqlalchemy import Engine, String, Table, any_, bindparam, exists, false, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from hb_clips_assets.domain import vocabulary
 from hb_clips_assets.retrieval.access import Visibility, visibility
@@ -38,6 +39,18 @@ def engine_of(engine_or_index) -> Engine:
     return getattr(engine_or_index, "engine", engine_or_index)
 
 
+def one_of(column, values, dialect: str):
+    """``column IN values``. On PostgreSQL as ``= ANY(array)``: one parameter however many values,
+    so a statement's text stays the same from one request to the next (psycopg caches its parse
+    and prepares it on the server only then) and is not thousands of placeholders long."""
+    values = list(values)
+    if not values:
+        return false()
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
 @dataclass(frozen=True)
 class Plan:
     query: ClipQuery  # normalized
@@ -48,6 +61,10 @@ class Plan:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     visibility: Visibility | None = None
     covered: bool = True  # no filter outside ``columns``, ``games`` and ``visibility``
+    dialect: str = "sqlite"  # of the engine: how a list of values is bound (one_of)
+
+    def one_of(self, column, values):
+        return one_of(column, values, self.dialect)
 
     def grain(self, *output: str, part: bool = False) -> Table | None:
         """The smallest per-game count table holding the plan's filter columns and ``output``
@@ -85,9 +102,9 @@ class Plan:
 
     def conditions_on(self, table: Table) -> list:
         """The plan as conditions on one of its grains' tables (see :meth:`grain`)."""
-        conditions = [table.c[column].in_(values) for column, values in self.columns.items()]
+        conditions = [self.one_of(table.c[column], values) for column, values in self.columns.items()]
         if self.games is not None:
-            conditions.append(table.c.game_id.in_(self.games) if self.games else false())
+            conditions.append(self.one_of(table.c.game_id, self.games))
         if self.visibility is not None:
             conditions.append(self.visibility.condition(table))
         return conditions
@@ -206,14 +223,15 @@ def plan(engine: Engine, query: ClipQuery, refs: References, visible_teams: Coll
         columns["opponent"] = query.opponents
     if query.event_types:
         columns["event_type"] = query.event_types
-    conditions = [getattr(Clip, column).in_(values) for column, values in columns.items()]
+    dialect = engine.dialect.name
+    conditions = [one_of(getattr(Clip, column), values, dialect) for column, values in columns.items()]
     if query.periods:
         conditions.append(Clip.period.in_(query.periods))
     if query.zones:
         conditions.append(Clip.zone.in_(query.zones))
     if query.strengths:  # compared without case; the count tables hold it lower-cased
         columns["strength"] = tuple(dict.fromkeys(s.lower() for s in query.strengths))
-        conditions.append(func.lower(Clip.strength).in_(columns["strength"]))
+        conditions.append(one_of(func.lower(Clip.strength), columns["strength"], dialect))
     if query.outcomes:
         conditions.append(
             exists().where(
@@ -238,5 +256,5 @@ def plan(engine: Engine, query: ClipQuery, refs: References, visible_teams: Coll
     ordered = None
     if games is not None:
         ordered = tuple(sorted(games, key=lambda g: game_sort_key(g, refs)))
-        conditions.append(Clip.game_id.in_(ordered) if ordered else false())
-    return Plan(query, conditions, ordered, columns, rule, covered)
+        conditions.append(one_of(Clip.game_id, ordered, dialect))
+    return Plan(query, conditions, ordered, columns, rule, covered, dialect)

@@ -15,42 +15,20 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import String, literal, null, select, union_all
+from sqlalchemy import select
 
 from hb_clips_assets.domain.reference import RosterPlayer, ScheduledGame
 from hb_clips_assets.retrieval.access import visibility_condition
-from hb_clips_assets.retrieval.pages import Cursor, read_page
+from hb_clips_assets.retrieval.pages import Cursor, attachment_columns, attachments_of, read_page
 from hb_clips_assets.retrieval.plan import engine_of, plan
 from hb_clips_assets.storage.index.db import reading
 from hb_clips_assets.retrieval.query import MAX_LIMIT, ClipQuery
 from hb_clips_assets.retrieval.references import References, as_references
 from hb_clips_assets.retrieval.results import ClipPage, ClipResult, UrlFor, choose_url_for, clip_result
-from hb_clips_assets.storage.index.models import Clip, ClipAsset, ClipTag
+from hb_clips_assets.storage.index.models import Clip, ClipAsset
 
 # The period codes in game order; they also sort byte-wise in this order, which the SQL order uses.
 PERIOD_ORDER = {"1": 1, "2": 2, "3": 3, "OT": 4}
-
-
-def _assets_and_tags(conn, clip_ids: list[str]) -> tuple[dict[str, list[dict]], dict[str, dict[str, str]]]:
-    """The clips' asset rows (by kind) and tags (by name): one statement, one round trip."""
-    assets: dict[str, list[dict]] = {}
-    tags: dict[str, dict[str, str]] = {}
-    if not clip_ids:
-        return assets, tags
-    a, t = ClipAsset.__table__.c, ClipTag.__table__.c
-    both = union_all(
-        select(literal("asset", String).label("what"), a.clip_id, a.kind.label("name"), a.object_key.label("value"),
-               a.uri, a.bytes, a.sha256, a.content_type).where(a.clip_id.in_(clip_ids)),
-        select(literal("tag", String), t.clip_id, t.tag, t.value, null(), null(), null(), null())
-        .where(t.clip_id.in_(clip_ids)),
-    )
-    for what, clip_id, name, value, uri, size, sha256, content_type in sorted(conn.execute(both), key=lambda r: r[:3]):
-        if what == "asset":
-            assets.setdefault(clip_id, []).append({"clip_id": clip_id, "kind": name, "object_key": value, "uri": uri,
-                                                   "bytes": size, "sha256": sha256, "content_type": content_type})
-        else:
-            tags.setdefault(clip_id, {})[name] = value
-    return assets, tags
 
 
 def find_clips(
@@ -80,8 +58,7 @@ def find_clips(
     url_for = choose_url_for(url_for, store, url_expires_s)
     with reading(engine) as conn:
         page = read_page(conn, planned, refs, query.limit, None if cursor else query.offset, cursor)
-        assets, tags = _assets_and_tags(conn, [r["clip_id"] for r in page.rows])
-    items = [clip_result(r, refs, assets.get(r["clip_id"], []), tags.get(r["clip_id"], {}), url_for) for r in page.rows]
+    items = [clip_result(r, refs, *attachments_of(r), url_for) for r in page.rows]
     next_after = Cursor.of(page.rows[-1]).encode(query) if page.more and page.rows else None
     return ClipPage(items, page.total, query.limit, None if cursor else query.offset, query, planned.games,
                     total_is_exact=page.exact, next_after=next_after)
@@ -118,11 +95,11 @@ def get_clip(
     if visible is not None:
         conditions.append(visible)
     with reading(engine) as conn:
-        row = conn.execute(select(Clip.__table__).where(*conditions)).mappings().first()
-        if row is None:
-            return None
-        assets, tags = _assets_and_tags(conn, [clip_id])
-    return clip_result(row, refs, assets.get(clip_id, []), tags.get(clip_id, {}), url_for)
+        stmt = select(Clip.__table__, *attachment_columns(conn.dialect.name)).where(*conditions)
+        row = conn.execute(stmt).mappings().first()
+    if row is None:
+        return None
+    return clip_result(row, refs, *attachments_of(row), url_for)
 
 
 def asset_by_key(engine_or_index, object_key: str) -> tuple[dict, dict] | None:
