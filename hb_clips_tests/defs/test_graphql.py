@@ -25,6 +25,7 @@ from dagster_graphql import DagsterGraphQLClient
 
 from hb_clips_assets.defs.instance_config import seed_dagster_home
 from hb_clips_assets.defs.partitions import game_partitions
+from hb_clips_assets.domain.contract import read_metrics
 from hb_clips_assets.sample import write_sample_data
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_tests.automation_support import log_tail, run_failure_messages, sigterm_raises
@@ -148,9 +149,13 @@ def test_the_graphql_client_runs_a_partition_given_only_its_partition_tag(server
     assert set(checks) == CLIP_CHECKS
     failed = {name: e.metadata for name, e in checks.items() if not e.passed and e.severity != AssetCheckSeverity.WARN}
     assert failed == {}, failed
-    # The sample's metrics file holds 6 bad rows on purpose: set aside, and warned about (not failed).
+    # The sample's metrics file holds bad rows on purpose: set aside, and warned about (not failed). At least
+    # the rows the contract reader refuses (independent of the pipeline), plus events past the end of the video.
+    parsed = read_metrics(base / "data" / "metrics" / f"{GAME}.csv", GAME).for_period(PERIOD)
     ratio = checks["rejected_row_ratio"]
-    assert ratio.severity == AssetCheckSeverity.WARN and ratio.metadata["rejected_rows"].value == 6
+    assert ratio.severity == AssetCheckSeverity.WARN
+    assert len(parsed.rejected) <= ratio.metadata["rejected_rows"].value <= len(parsed.rejected) + len(parsed.events)
+    assert ratio.metadata["rejected_rows"].value > 0
 
 
 def test_dagster_asset_materialize_takes_the_plain_partition_key(server, graphql_run):
