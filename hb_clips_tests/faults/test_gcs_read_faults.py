@@ -149,7 +149,8 @@ def test_reads_after_the_uploads_failing_past_the_retries_fail_the_checks_naming
     assert "thumbnail_preview" not in meta["clips"]
     note = meta["clips"]["thumbnail_preview_error"]
     assert note.startswith(f"cannot download gs://{gcs_bucket}/{PREFIX}/thumbnails/20031/1/") and "503" in note, note
-    assert evaluations(result) == {"clip_coverage": True, "rejected_row_ratio": False}
+    # the checks whose reads were not faulted evaluated as in an uninterrupted run
+    assert evaluations(result) == {"clip_coverage": True, "rejected_row_ratio": False, "clips_all_cut": True}
     # Nothing changed by the failed reads: the index and the objects are the uninterrupted run's.
     snap = gcs_snapshot(env, fake_gcs.client(), gcs_bucket)
     assert snap["dump"] == reference["dump"] and snap["objects"] == reference["objects"]
