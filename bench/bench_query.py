@@ -174,11 +174,20 @@ def matches_of(result) -> str:
     return f"{result.total:,}" if exact else f">={result.total:,}"
 
 
-def run_suite(engine, reqs, runs: int, explain) -> list[Row]:
+def answer_of(result) -> dict:
+    """What a request answered, to compare two runs (--dump): page clips and total, or the overview."""
+    if isinstance(result, dict):
+        return {k: result[k] for k in ("clips", "bytes", "bytes_by_kind", "by_game", "by_event_type", "by_player")}
+    return {"total": result.total, "exact": getattr(result, "total_is_exact", True),
+            "items": [[c.game_id, c.event_id, c.clip_id] for c in result.items]}
+
+
+def run_suite(engine, reqs, runs: int, explain, answers: dict) -> list[Row]:
     rows = []
     for label, target, fn in reqs:
         with captured() as statements:
             result = fn()
+        answers[label] = answer_of(result)
         p50, p95, p99 = timed(fn, runs)
         rows.append(Row(label, target, matches_of(result), p50, p95, p99, explain(engine, statements)))
     return rows
@@ -197,6 +206,7 @@ def run_api(url: str, root: Path, engine, player: str, runs: int, explain) -> li
     rows = []
     with serve(app) as base, httpx.Client(base_url=base, timeout=60) as client:
         first = client.get("/api/v2/clips/", params={"q": "power play zone entries"}, headers={"X-API-Key": admin})
+        after = first.json().get("next_after")  # None before keyset pages existed
         cases = [
             ("Show me d-zone exits from WSH vs NYR", "/api/v2/clips/", {"q": "Show me d-zone exits from WSH vs NYR"}, admin),
             ("my shifts from the last five games", "/api/v2/clips/", {"q": "my shifts from the last five games"}, admin),
@@ -204,8 +214,8 @@ def run_api(url: str, root: Path, engine, player: str, runs: int, explain) -> li
              {"q": "Show me all ozone clips from the last game"}, admin),
             ("power play goals in the second period", "/api/v2/clips/", {"q": "power play goals in the second period"}, admin),
             ("power play zone entries", "/api/v2/clips/", {"q": "power play zone entries"}, admin),
-            ("  ... its next page (after=)", "/api/v2/clips/",
-             {"q": "power play zone entries", "after": first.json()["next_after"]}, admin),
+            *([("  ... its next page (after=)", "/api/v2/clips/", {"q": "power play zone entries", "after": after},
+                admin)] if after else []),
             ("Caps hits against the Rangers (a team key)", "/api/v2/clips/", {"q": "Caps hits against the Rangers"}, coach),
             ("every clip, page 1 (a team key)", "/api/v2/clips/", {}, coach),
             ("stats overview: WSH", "/api/v2/clips/stats/overview", {"team": "WSH"}, admin),
@@ -252,7 +262,10 @@ def bench_backend(url: str, n_clips: int, args, backend: str, reuse: bool = Fals
         refs = References.load(root)
         as_of = dt.date.fromisoformat(schedule[-1][1]) + dt.timedelta(days=1)
         explain = explain_postgres if backend == "postgresql" else explain_sqlite
-        rows = run_suite(index.engine, requests(schedule, roster, index.engine, refs, as_of), args.runs, explain)
+        answers: dict = {}
+        rows = run_suite(index.engine, requests(schedule, roster, index.engine, refs, as_of), args.runs, explain, answers)
+        if args.dump:
+            Path(f"{args.dump}.{backend}.{n}.json").write_text(json.dumps(answers, indent=1, sort_keys=True))
         print_rows(f"find_clips (a page of 50 with assets and tags) and clip_stats, {args.runs} runs (ms)", rows)
         api = [] if args.no_api else run_api(url, root, index.engine, roster["WSH"][0], args.api_runs, explain)
         if api:
@@ -270,6 +283,7 @@ def main() -> int:
     parser.add_argument("--api-runs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-api", action="store_true")
+    parser.add_argument("--dump", metavar="PREFIX", help="write each request's answer to PREFIX.<backend>.<clips>.json")
     parser.add_argument("--keep", action="store_true", help="keep the databases (their names are printed)")
     parser.add_argument("--reuse", metavar="DATABASE", help="a database kept by --keep (same --clips, --seed): no fill")
     args = parser.parse_args()

@@ -53,6 +53,9 @@ def open_retrieval(data_root: str | None = None, db_url: str | None = None, stor
         raise RetrievalError(
             f"the media index {shown} has no clips yet: run `hb-clips run` (or `hb-clips db upgrade` for an empty index)"
         )
+    if "clip_stats_game" not in names:  # made before revision 0003: searches read its per-game counts
+        engine.dispose()
+        raise RetrievalError(f"the media index {shown} predates the per-game counts: run `hb-clips db upgrade`")
     try:
         refs = References.load(root)
     except Exception as exc:  # noqa: BLE001 - a broken schedule.csv or roster.csv names itself

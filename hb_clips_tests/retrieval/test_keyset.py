@@ -245,3 +245,20 @@ def test_cli_find_after(env, capsys, monkeypatch):
     monkeypatch.setattr(pages, "COUNT_CAP", 3)
     assert main(["find", "--zone", "O", "--limit", "2", "--db-url", url, "--data-root", str(root)]) == 0
     assert "at least 3 clips found; showing 1-2" in capsys.readouterr().out
+
+
+def test_an_index_before_the_counts_asks_for_an_upgrade(tmp_path, capsys):
+    """Reading never migrates: an index still at revision 0002 is refused with what to run."""
+    from hb_clips_assets.storage.index.db import create_media_engine
+    from hb_clips_assets.storage.index.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'media.db'}"
+    engine = create_media_engine(url)
+    upgrade(engine, "0002_pending_deletions")
+    engine.dispose()
+    assert main(["find", "--db-url", url, "--data-root", str(tmp_path)]) == 2
+    assert "predates the per-game counts: run `hb-clips db upgrade`" in capsys.readouterr().err
+    assert main(["db", "upgrade", "--url", url]) == 0
+    capsys.readouterr()
+    assert main(["find", "--db-url", url, "--data-root", str(tmp_path)]) == 0
+    assert "0 clips found" in capsys.readouterr().out
