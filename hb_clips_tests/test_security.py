@@ -452,7 +452,7 @@ def _query_with(field: dataclasses.Field, payload: str) -> ClipQuery:
         return ClipQuery(last_games=3, last_games_of=payload)
     if field.name == "newest_first":
         return ClipQuery(newest_first=payload)
-    if field.name in ("date_from", "date_to"):
+    if field.name in ("date_from", "date_to", "after"):  # one value, not a list
         return ClipQuery(**{field.name: payload})
     return ClipQuery(**{field.name: (payload,)})
 
@@ -474,8 +474,8 @@ def test_every_query_field_rejects_or_matches_nothing(indexed):
                     except QueryError as exc:
                         assert str(exc), (field.name, name)
                         continue
-                    if field.name == "newest_first":  # a flag: any truthy value only reverses the order
-                        assert n == total
+                    if field.name in ("newest_first", "after"):  # order and paging, never a filter: a truthy
+                        assert n == total  # flag only reverses the order; stats ignore a page cursor (find refuses it)
                     else:
                         assert n == expected_matches(field.name, name), (field.name, name, n)
         for name, payload in PAYLOADS.items():
@@ -500,7 +500,7 @@ def test_plain_language_requests_report_what_they_ignore(name, indexed):
 # --------------------------------------------------------------------------- `hb-clips find`, flag by flag
 
 FIND_FLAGS = ["--player", "--team", "--opponent", "--game", "--event", "--period", "--zone", "--strength",
-              "--outcome", "--since", "--until", "--last-games-of", "--user-player", "request"]
+              "--outcome", "--since", "--until", "--last-games-of", "--user-player", "--after", "request"]
 
 
 def test_find_covers_every_text_flag_of_the_parser():
