@@ -164,7 +164,9 @@ _NULLABLE = {"opponent", "strength"}
 # SQLite has no INCLUDE and reads the rows (its sizes are a club's, not a league's).
 _LOOKUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     "clip_stats_game": (("team", "game_id"), ("opponent", "game_id")),
-    "clip_stats_type": (("event_type", "game_id"), ("team", "game_id"), ("opponent", "game_id")),
+    # event type x strength: the power-play / penalty-kill counts read their rows only
+    "clip_stats_type": (("event_type", "game_id"), ("event_type", "strength", "game_id"), ("team", "game_id"),
+                        ("opponent", "game_id")),
     "clip_stats_player": (("player_id", "game_id"), ("team", "game_id"), ("opponent", "game_id")),
     "clip_stats_player_type": (("player_id", "event_type", "game_id"), ("event_type", "game_id")),
     "clip_stats_assets": (("event_type", "game_id"), ("team", "game_id"), ("opponent", "game_id")),

@@ -77,6 +77,8 @@ MEDIA_INDEXES = {
         "USING btree (game_id, team, opponent, event_type, strength) INCLUDE (clips, duration_s)",
     "ix_stats_type_event_type_game":
         "USING btree (event_type, game_id) INCLUDE (team, opponent, strength, clips, duration_s)",
+    "ix_stats_type_event_type_strength_game":
+        "USING btree (event_type, strength, game_id) INCLUDE (team, opponent, clips, duration_s)",
     "ix_stats_type_team_game":
         "USING btree (team, game_id) INCLUDE (opponent, event_type, strength, clips, duration_s)",
     "ix_stats_type_opponent_game":

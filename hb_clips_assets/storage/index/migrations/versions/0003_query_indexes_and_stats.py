@@ -49,7 +49,8 @@ SIDE = ["game_id", "team", "opponent"]
 STATS = {
     "clip_stats_game": (SIDE, [["team", "game_id"], ["opponent", "game_id"]]),
     "clip_stats_type": (SIDE + ["event_type", "strength"],
-                        [["event_type", "game_id"], ["team", "game_id"], ["opponent", "game_id"]]),
+                        [["event_type", "game_id"], ["event_type", "strength", "game_id"], ["team", "game_id"],
+                         ["opponent", "game_id"]]),
     "clip_stats_player": (SIDE + ["player_id"],
                           [["player_id", "game_id"], ["team", "game_id"], ["opponent", "game_id"]]),
     "clip_stats_player_type": (SIDE + ["player_id", "event_type"],
