@@ -63,7 +63,11 @@ def test_connection_terminated_inside_write_partition_rolls_back_and_the_retry_c
         retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
         assert [e.step_key for e in retries] == ["media_index"]
         message = error_chain(retries[0].event_specific_data.error)  # what the failed attempt logged
-        assert "terminating connection due to administrator command" in message, message
+        # The server's words, or the client's when the terminated backend's notice is lost in a batched
+        # executemany: either way the connection was taken away mid-transaction, not a SQL error.
+        assert ("terminating connection due to administrator command" in message
+                or "server closed the connection unexpectedly" in message), message
+        assert "OperationalError" in message, message
         assert len(writes) == 2 and writes[0]["terminated"] is True and "terminated" not in writes[1]
         assert writes[1]["pid"] != writes[0]["pid"]  # a fresh connection
         assert writes[1]["committed_rows_at_start"] == 0  # the killed transaction left no partial row
