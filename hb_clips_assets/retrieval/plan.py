@@ -29,7 +29,7 @@ from hb_clips_assets.retrieval.references import References
 from hb_clips_assets.retrieval.teams import known_team, normalize_team
 from hb_clips_assets.storage.index.aggregates import dims_of
 from hb_clips_assets.storage.index.db import reading
-from hb_clips_assets.storage.index.models import AGGREGATES, Clip, ClipTag
+from hb_clips_assets.storage.index.models import AGGREGATES, TOTALS, Clip, ClipTag
 
 GAME_STATS = AGGREGATES["clip_stats_game"]
 TYPE_STATS = AGGREGATES["clip_stats_type"]
@@ -75,6 +75,18 @@ class Plan:
             return None
         need = set(self.columns) | set(output)
         for table in AGGREGATES.values():  # fewest columns first
+            if need <= set(dims_of(table)):
+                return table
+        return None
+
+    def totals(self, *output: str) -> Table | None:
+        """The table of totals across games (``media.clip_totals_*``) holding the plan's filter
+        columns and ``output``; None where the plan names games (ids, dates, last N), is a team
+        key's (visibility goes by game) or has a filter no totals table holds."""
+        if self.games is not None or self.visibility is not None or not self.covered:
+            return None
+        need = set(self.columns) | set(output)
+        for table in TOTALS.values():
             if need <= set(dims_of(table)):
                 return table
         return None

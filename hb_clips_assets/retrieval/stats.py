@@ -1,11 +1,15 @@
 """An overview of the clips a query matches: counts by game, event type and player, duration, bytes.
 
-Each part is summed from the smallest per-game count table (``media.clip_stats_*``)
-that holds the query's filters and the part's column (:meth:`Plan.grain`), so a
-team's overview reads its games' rows of those tables, not its clips, and costs
-about the same at one game and at five seasons. Where no table holds them - a
-filter on period, zone, strength or outcome; the bytes of one player's clips -
-that part is computed from the clips, as before the tables existed.
+Each part is summed from the totals across games (``media.clip_totals_*``,
+:meth:`Plan.totals`) where the query names no games and is no team key's: a
+team's overview by event type, player and asset kind reads its opponents x
+types, the same at one season or five; by game it reads the per-game table (a
+row per game and side). Otherwise from the smallest per-game count table
+(``media.clip_stats_*``, :meth:`Plan.grain`) that holds the query's filters and
+the part's column, so it reads the games' rows of those tables, not their
+clips. Where no table holds them - a filter on period, zone or outcome; a
+player's clips by asset kind; a strength with players or asset kinds - that
+part is computed from the clips, as before the tables existed.
 """
 from __future__ import annotations
 
@@ -33,7 +37,8 @@ def _part(planned: Plan, number: int, column: str):
     matches the columns' types."""
     kinds = column == "kind"
     no_seconds, no_bytes = cast(null(), Float), cast(null(), BigInteger)
-    table = planned.grain(column)
+    table = planned.totals(column) if column != "game_id" else None
+    table = table if table is not None else planned.grain(column)
     if table is not None:
         key, conditions = table.c[column], planned.conditions_on(table)
         if kinds:

@@ -100,9 +100,34 @@ def test_overview_from_counts_equals_records_and_direct(env, monkeypatch, label,
     assert summary(got) == approx(want)
     assert [g["game_id"] for g in got["by_game"]] == [
         g for g in sorted(want["by"].get("game", {}), key=lambda g: (lg.date_of(g) is None, lg.date_of(g) or "", g))]
-    monkeypatch.setattr(Plan, "grain", lambda self, *a, **k: None)  # every part from the clips
+    # the totals across games skipped: every part from the per-game counts ...
+    monkeypatch.setattr(Plan, "totals", lambda self, *a, **k: None)
+    assert summary(clip_stats(index, query, lg.refs, visible_teams=teams)) == approx(summary(got))
+    # ... and from the clips themselves
+    monkeypatch.setattr(Plan, "grain", lambda self, *a, **k: None)
     direct = clip_stats(index, query, lg.refs, visible_teams=teams)
     assert summary(direct) == approx(summary(got))
+
+
+def test_which_table_answers_each_part(env):
+    """The parts read the tables the plan says: totals across games where no game filter or team key."""
+    index, lg = env
+    from hb_clips_assets.retrieval.plan import plan as make_plan
+
+    def tables(query, teams=None):
+        planned = make_plan(index.engine, query, lg.refs, teams, None)
+        return {c: getattr(planned.totals(c) if c != "game_id" else None, "name", None)
+                or getattr(planned.grain(c), "name", None) for c in ("game_id", "event_type", "player_id", "kind")}
+
+    assert tables(ClipQuery(teams=("WSH",))) == {
+        "game_id": "clip_stats_game", "event_type": "clip_totals_type", "player_id": "clip_totals_player",
+        "kind": "clip_totals_assets"}
+    assert tables(ClipQuery(teams=("WSH",), last_games=5)) == {
+        "game_id": "clip_stats_game", "event_type": "clip_stats_type", "player_id": "clip_stats_player",
+        "kind": "clip_stats_assets"}
+    assert tables(ClipQuery(), ["WSH"])["event_type"] == "clip_stats_type"  # a team key: by game
+    assert tables(ClipQuery(players=(P_WSH,)))["kind"] is None  # a player's bytes: from the clips
+    assert set(tables(ClipQuery(zones=("O",))).values()) == {None}
 
 
 def test_overview_follows_replacements_and_removals(tmp_path):

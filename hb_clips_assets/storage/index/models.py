@@ -198,3 +198,36 @@ def _aggregate_table(name: str, dims: tuple[str, ...]) -> Table:
 
 
 AGGREGATES: dict[str, Table] = {name: _aggregate_table(name, dims) for name, dims in AGGREGATE_GRAINS.items()}
+
+
+# --------------------------------------------------------------------------- totals across games
+#
+# The per-game counts summed over every game (no game_id): a team's overview reads its opponents x
+# event types (a thousand rows), the same at one season or five. The partition write adds the
+# difference its games made to their per-game rows (aggregates.refresh_games), in key order, in its
+# transaction. Only for searches without a game filter or a team key (whose visibility is by game).
+# A missing opponent or strength is '' here: the columns are the primary key the upsert needs.
+
+TOTAL_GRAINS: dict[str, tuple[str, tuple[str, ...]]] = {  # name: (per-game table it sums, columns)
+    "clip_totals_type": ("clip_stats_type", ("team", "opponent", "event_type", "strength")),
+    "clip_totals_player": ("clip_stats_player", ("team", "opponent", "player_id")),
+    "clip_totals_assets": ("clip_stats_assets", ("team", "opponent", "event_type", "kind")),
+}
+_TOTAL_LOOKUPS = {"clip_totals_type": ("event_type",), "clip_totals_player": ("player_id",),
+                  "clip_totals_assets": ("event_type",)}
+
+
+def _total_table(name: str, dims: tuple[str, ...]) -> Table:
+    measures = measures_of(dims)
+    types = {"clips": Integer, "duration_s": Float, "objects": Integer, "bytes": BigInteger}
+    lookup = _TOTAL_LOOKUPS[name]
+    return Table(
+        name, Base.metadata,
+        *(Column(d, _DIM_TYPES[d], primary_key=True) for d in dims),
+        *(Column(m, types[m], nullable=False) for m in measures),
+        Index(f"ix_{name.removeprefix('clip_')}_{lookup[0].removesuffix('_id')}", *lookup,
+              postgresql_include=[c for c in dims + measures if c not in lookup]),
+    )
+
+
+TOTALS: dict[str, Table] = {name: _total_table(name, dims) for name, (_src, dims) in TOTAL_GRAINS.items()}

@@ -4,7 +4,9 @@ moved to another period, a clip moved to another game, an empty partition, a fai
 10,000-clip partition write goes through in one transaction; on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import replace
 
 import pytest
 import sqlalchemy.exc
@@ -12,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from hb_clips_assets.storage.index import MediaIndex
 from hb_clips_assets.storage.index.aggregates import dims_of, source_of
-from hb_clips_assets.storage.index.models import AGGREGATES, Clip, ClipAsset, ClipTag
+from hb_clips_assets.storage.index.models import AGGREGATES, TOTAL_GRAINS, TOTALS, Clip, ClipAsset, ClipTag
 from hb_clips_tests.servers.postgres import postgres_server  # noqa: F401  (fixture)
 from hb_clips_tests.storage.index.test_repository import asset, record
 
@@ -41,8 +43,17 @@ def _rows(conn, stmt) -> list[tuple]:
     return sorted(out, key=repr)
 
 
+def _totals_from_clips(name: str):
+    """The totals table ``name`` as a GROUP BY over the clips themselves ('' for a missing value)."""
+    source, dims = TOTAL_GRAINS[name]
+    inner = source_of(AGGREGATES[source]).subquery()  # its GROUP BY has game_id: sum that away
+    keys = [func.coalesce(inner.c[d], "") for d in dims]
+    return select(*keys, *(func.sum(c) for c in list(inner.c)[-2:])).group_by(*keys)
+
+
 def stats_equal_group_by(idx: MediaIndex) -> dict[str, int]:
-    """Assert every count table equals its GROUP BY over media.clips; returns their row counts."""
+    """Assert every count table (per game, and across games) equals its GROUP BY over media.clips;
+    returns their row counts."""
     sizes = {}
     with idx.engine.connect() as conn:
         for name, table in AGGREGATES.items():
@@ -50,11 +61,18 @@ def stats_equal_group_by(idx: MediaIndex) -> dict[str, int]:
             direct = _rows(conn, source_of(table))
             assert kept == direct, name
             sizes[name] = len(kept)
+        for name, table in TOTALS.items():
+            kept = _rows(conn, select(*table.c))
+            direct = _rows(conn, _totals_from_clips(name))
+            # kept by adding differences: the seconds carry float sums in another order
+            assert [r[:-1] for r in kept] == [r[:-1] for r in direct], name
+            assert [r[-1] for r in kept] == pytest.approx([r[-1] for r in direct], abs=1e-6), name
+            sizes[name] = len(kept)
     return sizes
 
 
 def test_counts_follow_every_write(index):
-    assert stats_equal_group_by(index) == dict.fromkeys(AGGREGATES, 0)
+    assert stats_equal_group_by(index) == dict.fromkeys([*AGGREGATES, *TOTALS], 0)
     index.write_partition(GAME, "1", [record("A", "e1"), record("B", "e2", event_type="goal", strength="PP"),
                                       record("C", "e3", player_id="p2", team="WSH", opponent="MTL")])
     index.write_partition(GAME, "2", [record("D", "e4", period="2", strength="pp")])  # strength in any case
@@ -80,17 +98,17 @@ def test_counts_follow_every_write(index):
     # emptied partitions leave no rows behind
     for period in ("1", "2", "3"):
         index.write_partition(GAME, period, [])
-    assert stats_equal_group_by(index) == dict.fromkeys(AGGREGATES, 0)
+    assert stats_equal_group_by(index) == dict.fromkeys([*AGGREGATES, *TOTALS], 0)  # totals at 0 are deleted
 
 
 def test_a_failed_write_leaves_the_counts_too(index):
     index.write_partition(GAME, "1", [record("A", "e1"), record("B", "e2")])
     with index.engine.connect() as conn:
-        before = {name: _rows(conn, select(*t.c)) for name, t in AGGREGATES.items()}
+        before = {name: _rows(conn, select(*t.c)) for name, t in {**AGGREGATES, **TOTALS}.items()}
     with pytest.raises(sqlalchemy.exc.IntegrityError):
         index.write_partition(GAME, "1", [record("A", "e1", event_type="goal"), record("C", "e3", team=None)])
     with index.engine.connect() as conn:
-        assert {name: _rows(conn, select(*t.c)) for name, t in AGGREGATES.items()} == before
+        assert {name: _rows(conn, select(*t.c)) for name, t in {**AGGREGATES, **TOTALS}.items()} == before
     stats_equal_group_by(index)
 
 
@@ -134,3 +152,38 @@ def test_every_grain_has_game_team_opponent():
     """The columns of the game filters and of a team key's visibility are in every count table."""
     for table in AGGREGATES.values():
         assert dims_of(table)[:3] == ("game_id", "team", "opponent")
+
+
+def test_concurrent_writes_of_different_games_keep_the_totals(index):
+    """Six games written at once, each twice (the second time some clips changed or gone): the
+    totals across games, which every write adds to, equal the GROUP BY; no write fails (on
+    PostgreSQL the writes take the totals' row locks in one order, so they wait, never deadlock)."""
+    games = [f"300{g:02d}" for g in range(6)]
+
+    def write(game: str) -> None:
+        idx = MediaIndex(index.url)
+        try:
+            first = [record(f"{game}-{k}", f"e{k}", game=game, event_type=("shot", "hit")[k % 2], player_id=f"p{k % 3}",
+                            team=("MTL", "WSH")[k % 2], opponent=("WSH", "MTL")[k % 2]) for k in range(30)]
+            idx.write_partition(game, "1", first)
+            idx.write_partition(game, "1", [replace(r, event_type="goal") if k % 3 else r
+                                            for k, r in enumerate(first) if k % 5])
+        finally:
+            idx.dispose()
+
+    errors: list[BaseException] = []
+
+    def run(game: str) -> None:
+        try:
+            write(game)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(g,)) for g in games]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    sizes = stats_equal_group_by(index)
+    assert sizes["clip_stats_game"] == 12 and sizes["clip_totals_type"] > 0

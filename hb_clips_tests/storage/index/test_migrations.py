@@ -26,6 +26,9 @@ from hb_clips_tests.storage.index.test_repository import asset, record
 # What Base.metadata.create_all made before migrations existed (revision 0001_media_schema).
 BASELINE_TABLES = [Clip.__table__, ClipAsset.__table__, ClipTag.__table__]
 STATS_TABLES = {"clip_stats_game", "clip_stats_type", "clip_stats_player", "clip_stats_player_type", "clip_stats_assets"}
+TOTALS_TABLES = {"clip_totals_type", "clip_totals_player", "clip_totals_assets"}
+# SQLite names a primary key's index itself
+TOTALS_INDEXES = {"ix_totals_type_event_type", "ix_totals_player_player", "ix_totals_assets_event_type"}
 # Indexes of revision 0002 on media.clips (0003 replaces all but created_at's).
 INDEXES_0002 = {"ix_clips_player_event_type", "ix_clips_game_period", "ix_clips_event_type", "ix_clips_team",
                 "ix_clips_opponent", "ix_clips_created_at", "ix_pending_deletions_game_period"}
@@ -52,8 +55,8 @@ def schema_diff(engine) -> list:
         return compare_metadata(ctx, Base.metadata)
 
 
-def test_head_is_the_query_indexes_revision():
-    assert head_revision() == "0003_query_indexes_and_stats"
+def test_head_is_the_totals_revision():
+    assert head_revision() == "0004_totals_across_games"
 
 
 def test_migrated_sqlite_schema_equals_models(tmp_path):
@@ -68,7 +71,7 @@ def test_migrated_sqlite_schema_equals_models(tmp_path):
     try:
         assert conn.execute("select version_num from alembic_version").fetchall() == [(head_revision(),)]
         indexes = {r[0] for r in conn.execute("select name from sqlite_master where type = 'index' and sql is not null")}
-        assert indexes == SQLITE_INDEXES
+        assert indexes == SQLITE_INDEXES | TOTALS_INDEXES
         # the comparison does see a difference when there is one
         conn.execute("drop index ix_clips_team_game")
         conn.commit()
@@ -115,8 +118,9 @@ def _sqlite_schema(db) -> tuple[set, set]:
     return {n for t, n in rows if t == "table"}, {n for t, n in rows if t == "index"}
 
 
-def test_query_indexes_revision_up_down_up(tmp_path):
-    """0003 on a file with clips from 0002: indexes replaced, counts filled from the clips; down restores 0002."""
+def test_query_revisions_up_down_up(tmp_path):
+    """0003 on a file with clips from 0002: indexes replaced, counts filled from the clips; 0004 sums
+    them across games; down to 0003, then to 0002, restores each."""
     db = tmp_path / "media.db"
     url = f"sqlite:///{db}"
     engine = create_media_engine(url)
@@ -129,9 +133,12 @@ def test_query_indexes_revision_up_down_up(tmp_path):
         tables, indexes = _sqlite_schema(db)
         assert not tables & STATS_TABLES and indexes == INDEXES_0002
 
-        assert upgrade(engine) == head_revision()
+        assert upgrade(engine, "0003_query_indexes_and_stats") == "0003_query_indexes_and_stats"
         tables, indexes = _sqlite_schema(db)
-        assert STATS_TABLES <= tables and indexes == SQLITE_INDEXES
+        assert STATS_TABLES <= tables and not tables & TOTALS_TABLES and indexes == SQLITE_INDEXES
+        assert upgrade(engine) == head_revision()  # 0004: the totals, summed from 0003's counts
+        tables, indexes = _sqlite_schema(db)
+        assert TOTALS_TABLES <= tables and indexes == SQLITE_INDEXES | TOTALS_INDEXES
         assert schema_diff(engine) == []
         with engine.connect() as conn:
             rows = lambda sql: sorted(conn.exec_driver_sql(sql).all())  # noqa: E731
@@ -141,6 +148,14 @@ def test_query_indexes_revision_up_down_up(tmp_path):
                 ("8480018", 1), ("8480018", 1), ("p2", 1)]
             assert rows("select game_id, kind, objects, bytes from media.clip_stats_assets") == [
                 ("20031", "mp4", 1, 1000)]
+            assert rows("select team, opponent, event_type, strength, clips from media.clip_totals_type") == [
+                ("MTL", "WSH", "hit", "5v5", 1), ("MTL", "WSH", "shot", "5v5", 2)]
+            assert rows("select player_id, clips from media.clip_totals_player") == [("8480018", 2), ("p2", 1)]
+
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0003_query_indexes_and_stats")
+        tables, indexes = _sqlite_schema(db)
+        assert STATS_TABLES <= tables and not tables & TOTALS_TABLES and indexes == SQLITE_INDEXES
 
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "0002_pending_deletions")
@@ -151,7 +166,7 @@ def test_query_indexes_revision_up_down_up(tmp_path):
             assert conn.exec_driver_sql("select count(*) from media.clips").scalar_one() == 3
 
         assert upgrade(engine) == head_revision()  # and up again
-        assert _sqlite_schema(db)[1] == SQLITE_INDEXES
+        assert _sqlite_schema(db)[1] == SQLITE_INDEXES | TOTALS_INDEXES
     finally:
         engine.dispose()
 

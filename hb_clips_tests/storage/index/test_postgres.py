@@ -53,7 +53,7 @@ MEDIA_TABLES = {"clips", "clip_assets", "clip_tags", "pending_deletions", "alemb
 # What Base.metadata.create_all made before migrations existed (revision 0001_media_schema).
 BASELINE_TABLES = [Clip.__table__, ClipAsset.__table__, ClipTag.__table__]
 MEDIA_TABLES = MEDIA_TABLES | {"clip_stats_game", "clip_stats_type", "clip_stats_player", "clip_stats_player_type",
-                               "clip_stats_assets"}
+                               "clip_stats_assets", "clip_totals_type", "clip_totals_player", "clip_totals_assets"}
 MEDIA_INDEXES = {
     # name: the end of its pg_indexes.indexdef
     "clips_pkey": "USING btree (clip_id)",
@@ -99,6 +99,12 @@ MEDIA_INDEXES = {
     "ix_stats_assets_team_game": "USING btree (team, game_id) INCLUDE (opponent, event_type, kind, objects, bytes)",
     "ix_stats_assets_opponent_game":
         "USING btree (opponent, game_id) INCLUDE (team, event_type, kind, objects, bytes)",
+    "clip_totals_type_pkey": "USING btree (team, opponent, event_type, strength)",
+    "clip_totals_player_pkey": "USING btree (team, opponent, player_id)",
+    "clip_totals_assets_pkey": "USING btree (team, opponent, event_type, kind)",
+    "ix_totals_type_event_type": "USING btree (event_type) INCLUDE (team, opponent, strength, clips, duration_s)",
+    "ix_totals_player_player": "USING btree (player_id) INCLUDE (team, opponent, clips, duration_s)",
+    "ix_totals_assets_event_type": "USING btree (event_type) INCLUDE (team, opponent, kind, objects, bytes)",
 }
 
 
@@ -218,6 +224,9 @@ def test_migrations_from_an_empty_database(postgres_server, capsys):
              "FOREIGN KEY (clip_id) REFERENCES media.clips(clip_id) ON DELETE CASCADE"),
             ("media.pending_deletions", "pending_deletions_pkey", "p", " ", "PRIMARY KEY (object_key)"),
             ("media.alembic_version", "alembic_version_pkc", "p", " ", "PRIMARY KEY (version_num)"),
+            ("media.clip_totals_type", "clip_totals_type_pkey", "p", " ", "PRIMARY KEY (team, opponent, event_type, strength)"),
+            ("media.clip_totals_player", "clip_totals_player_pkey", "p", " ", "PRIMARY KEY (team, opponent, player_id)"),
+            ("media.clip_totals_assets", "clip_totals_assets_pkey", "p", " ", "PRIMARY KEY (team, opponent, event_type, kind)"),
         }
         # alembic autogenerate finds nothing to do: the migrated schema is the models
         assert schema_diff(url) == []
@@ -245,9 +254,10 @@ def test_database_made_before_migrations_is_adopted(postgres_server):
         assert main(["db", "upgrade", "--url", url]) == 0
         assert sql(url, "select version_num from media.alembic_version") == [(head_revision(),)]
         assert sql(url, "select clip_id from media.clips") == [("OLD",)]
-        assert schema_diff(url) == []  # pending_deletions added by 0002, the counts by 0003
+        assert schema_diff(url) == []  # pending_deletions added by 0002, the counts by 0003 and 0004
         assert sql(url, "select count(*) from media.pending_deletions") == [(0,)]
         assert sql(url, "select game_id, event_type, clips from media.clip_stats_type") == [("G", "shot", 1)]
+        assert sql(url, "select team, opponent, clips from media.clip_totals_type") == [("MTL", "", 1)]
 
 
 INDEXES_0002 = {"ix_clips_player_event_type": "USING btree (player_id, event_type)",
@@ -255,9 +265,9 @@ INDEXES_0002 = {"ix_clips_player_event_type": "USING btree (player_id, event_typ
                 "ix_clips_team": "USING btree (team)", "ix_clips_opponent": "USING btree (opponent)"}
 
 
-def test_query_indexes_revision_up_down_up(postgres_server):
-    """0003 on a database with clips from 0002: the one-column indexes replaced, the counts filled
-    from the clips (equal to their GROUP BY); down restores 0002's indexes and drops the counts."""
+def test_query_revisions_up_down_up(postgres_server):
+    """0003 and 0004 on a database with clips from 0002: the one-column indexes replaced, the counts
+    filled from the clips and summed across games; down restores 0002's indexes and drops them."""
     with postgres_server.database("updown") as url:
         engine = create_media_engine(url)
         try:
@@ -272,6 +282,8 @@ def test_query_indexes_revision_up_down_up(postgres_server):
             assert upgrade(engine) == head_revision()
             found = dict(sql(url, "select indexname, indexdef from pg_indexes where schemaname = 'media'"))
             assert set(found) == set(MEDIA_INDEXES) and schema_diff(url) == []
+            assert sorted(sql(url, "select team, opponent, event_type, strength, clips from media.clip_totals_type")) == [
+                ("MTL", "WSH", "hit", "5v5", 1), ("MTL", "WSH", "shot", "5v5", 1), ("MTL", "WSH", "shot", "pp", 1)]
             assert sorted(sql(url, "select game_id, event_type, strength, clips from media.clip_stats_type")) == [
                 ("20031", "shot", "5v5", 1), ("20031", "shot", "pp", 1), ("20038", "hit", "5v5", 1)]
             assert sql(url, "select kind, objects, bytes from media.clip_stats_assets") == [("mp4", 1, 1000)]
@@ -280,7 +292,7 @@ def test_query_indexes_revision_up_down_up(postgres_server):
                 command.downgrade(alembic_config(conn), "0002_pending_deletions")
             found = dict(sql(url, "select indexname, indexdef from pg_indexes where schemaname = 'media'"))
             assert all(found[n].endswith(d) for n, d in INDEXES_0002.items())
-            assert not [n for n in found if n.startswith(("ix_stats_", "ix_clips_game_order", "ix_clips_type"))]
+            assert not [n for n in found if n.startswith(("ix_stats_", "ix_totals_", "ix_clips_game_order", "ix_clips_type"))]
             tables = {r[0] for r in sql(url, "select table_name from information_schema.tables where table_schema = 'media'")}
             assert tables == {"clips", "clip_assets", "clip_tags", "pending_deletions", "alembic_version"}
             assert sql(url, "select count(*) from media.clips") == [(3,)]
@@ -297,7 +309,8 @@ def test_indexes_present(index, postgres_url):
         assert found[name].endswith(ending), (name, found[name])
     unique = {n for n, d in found.items() if d.startswith("CREATE UNIQUE INDEX")}
     assert unique == {"clips_pkey", "uq_clips_game_event", "clip_assets_pkey", "clip_tags_pkey",
-                      "pending_deletions_pkey", "alembic_version_pkc"}
+                      "pending_deletions_pkey", "alembic_version_pkc", "clip_totals_type_pkey",
+                      "clip_totals_player_pkey", "clip_totals_assets_pkey"}
 
 
 def test_concurrent_upgrades_from_empty(postgres_server):

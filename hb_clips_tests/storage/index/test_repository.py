@@ -79,7 +79,8 @@ def snapshot(db_path) -> dict:
 def test_file_holds_contract_tables(index, db_path):
     tables = {r[0] for r in raw(db_path, "select name from sqlite_master where type = 'table'")}
     assert tables == {"clips", "clip_assets", "clip_tags", "pending_deletions", "alembic_version", "clip_stats_game",
-                      "clip_stats_type", "clip_stats_player", "clip_stats_player_type", "clip_stats_assets"}
+                      "clip_stats_type", "clip_stats_player", "clip_stats_player_type", "clip_stats_assets",
+                      "clip_totals_type", "clip_totals_player", "clip_totals_assets"}
     for table, cols in (("clips", CLIPS_COLUMNS), ("clip_assets", ASSETS_COLUMNS), ("clip_tags", TAGS_COLUMNS)):
         found = {r[1] for r in raw(db_path, f"pragma table_info({table})")}
         assert cols <= found, f"{table} lacks {cols - found}"
