@@ -170,7 +170,9 @@ def _indexed_games(engine: Engine, game_ids: Iterable[str]) -> set[str]:
     if not game_ids:
         return set()
     with reading(engine) as conn:  # the per-game counts: a row per game and side, not per clip
-        stmt = select(GAME_STATS.c.game_id).where(GAME_STATS.c.game_id.in_(game_ids)).distinct()
+        # a schedule's games still to play are thousands: one array parameter (one_of)
+        played = one_of(GAME_STATS.c.game_id, game_ids, engine.dialect.name)
+        stmt = select(GAME_STATS.c.game_id).where(played).distinct()
         return set(conn.execute(stmt).scalars())
 
 
