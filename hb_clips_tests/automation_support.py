@@ -13,6 +13,14 @@ from dagster import DagsterInstance
 
 from hb_clips_assets.defs.partitions import game_period_key
 
+# Faster dequeues than the default 5 s (the run queue is the daemon's); the rest is the project's dagster.yaml.
+FAST_DEQUEUE_YAML = """
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
+"""
 SCHEDULE_CSV = "game_id,date,home,away\n20031,2026-11-18,MTL,CHI\n20038,2026-11-20,WSH,NYR\n"
 METRICS_CSV = (
     "event_id,game_id,period,timecode,event_type,player_id,team\n"

@@ -16,19 +16,11 @@ from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.defs.instance_config import seed_dagster_home
 from hb_clips_assets.defs.partitions import game_partitions
 from hb_clips_assets.sample import write_sample_data
-from hb_clips_tests.automation_support import log_tail, run_failure_messages, sigterm_raises, start_session, stop_session
+from hb_clips_tests.automation_support import FAST_DEQUEUE_YAML, log_tail, run_failure_messages, sigterm_raises, start_session, stop_session
 
 ROOT = Path(__file__).resolve().parents[2]
 GAME = "20031"
 DEADLINE_S = 180
-# Faster dequeues than the default 5 s; the rest is the project's own dagster.yaml.
-EXTRA_YAML = """
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    dequeue_interval_seconds: 1
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +31,7 @@ def _sigterm_stops_our_processes():
 
 def test_the_daemon_cuts_a_period_video_dropped_into_the_data_root(tmp_path):
     home = tmp_path / "dagster_home"
-    seed_dagster_home(home, extra=EXTRA_YAML)
+    seed_dagster_home(home, extra=FAST_DEQUEUE_YAML)
     data, staging = tmp_path / "data", tmp_path / "staging"
     data.mkdir()
     write_sample_data(staging, period_seconds=6, width=320, height=180, games=[GAME], progress=lambda _m: None)

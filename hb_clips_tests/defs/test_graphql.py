@@ -28,7 +28,7 @@ from hb_clips_assets.defs.partitions import game_partitions
 from hb_clips_assets.domain.contract import read_metrics
 from hb_clips_assets.sample import write_sample_data
 from hb_clips_assets.storage.index.repository import MediaIndex
-from hb_clips_tests.automation_support import log_tail, run_failure_messages, sigterm_raises
+from hb_clips_tests.automation_support import FAST_DEQUEUE_YAML, log_tail, run_failure_messages, sigterm_raises
 from hb_clips_tests.defs.webserver import ROOT, start_dagster_dev
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -39,14 +39,6 @@ LOAD_TIMEOUT_S = 180
 RUN_TIMEOUT_S = 240
 CLIP_CHECKS = {"clip_coverage", "objects_match_index", "clip_frame_counts", "clip_first_frames", "rejected_row_ratio",
                "clips_all_cut"}
-# Faster dequeues than the default 5 s (the run queue is the daemon's); the rest is the project's dagster.yaml.
-EXTRA_YAML = """
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    dequeue_interval_seconds: 1
-"""
 
 LATEST_METADATA_QUERY = """
 query Latest($path: [String!]!, $partition: String!) {
@@ -74,7 +66,7 @@ def server(tmp_path_factory):
     """`dagster dev` over a temp DAGSTER_HOME and a sample data root with the game's partition added."""
     base = tmp_path_factory.mktemp("graphql")
     home = base / "dagster_home"
-    seed_dagster_home(home, extra=EXTRA_YAML)
+    seed_dagster_home(home, extra=FAST_DEQUEUE_YAML)
     write_sample_data(base / "data", period_seconds=6, width=320, height=180, games=[GAME], progress=lambda _m: None)
     env = {k: v for k, v in os.environ.items() if k != "HB_EXECUTOR"}  # the default, in-process executor
     env |= {
