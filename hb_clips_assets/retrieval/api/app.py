@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 
 from hb_clips_assets.retrieval import QueryError
 from hb_clips_assets.retrieval.api.dependencies import ReloadingReferences
-from hb_clips_assets.retrieval.api.routers import clips, exports, media, meta, stats
+from hb_clips_assets.retrieval.api.routers import clips, exports, media, meta, reel, stats
 from hb_clips_assets.retrieval.api.settings import ApiSettings
 from hb_clips_assets.retrieval.service import open_retrieval
 
@@ -60,6 +60,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.references = ReloadingReferences(retrieval.data_root)
     app.add_exception_handler(QueryError, _query_error)
     # the order of the routes as they have always been listed in the OpenAPI document
-    for router in (meta.router, clips.listing, stats.router, exports.router, clips.router, media.router):
+    for router in (meta.router, clips.listing, stats.router, exports.router, reel.router, clips.router,
+                   media.router):
         app.include_router(router)
     return app
