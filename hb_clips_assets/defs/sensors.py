@@ -27,8 +27,9 @@ def build_arrival_sensor(job, name: str = ARRIVAL_SENSOR):
         default_status=settings.sensor_status,
         description=(
             "Watches video/<game_id>/<period>.mp4 and metrics/<game_id>.csv under the data root. A file counts "
-            "once its size and mtime held still for a tick and (videos) its MP4 structure is whole and it "
-            "probes; then the game is added as a partition and the game x period is run once per version of "
+            "once its size and mtime held still for a tick and (videos) its MP4 structure is whole (a fragmented "
+            "MP4 also ends with its writer's final index, or its fragments add up to its declared duration) and it "
+            "probes; a file still being written is named in the tick's log. Then the game is added as a partition and the game x period is run once per version of "
             "its inputs (run key = path, size and mtime of the video and of the metrics). Bad names are "
             "logged and skipped."
         ),

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import av
 
+from hb_clips_assets.video.mp4boxes import mp4_structure_problem
+
 # Broadcast rates a measured average snaps to when it is within 0.1 %.
 _STANDARD_RATES = [Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "50", "60000/1001", "60")]
 
@@ -144,53 +146,6 @@ def _snap_rate(rate: Fraction) -> Fraction:
         if abs(rate - std) / std < Fraction(1, 1000):
             return std
     return rate
-
-
-# Boxes an MP4/MOV file can start with (ISO BMFF and QuickTime).
-_FIRST_BOXES = {"ftyp", "styp", "moov", "mdat", "free", "skip", "wide", "pdin", "uuid", "sidx", "moof", "pnot"}
-
-
-def mp4_structure_problem(path: Path | str) -> str | None:
-    """Why the MP4/MOV at ``path`` is not whole, or None.
-
-    Reads only the top-level box headers: they must tile the file exactly and
-    include ``moov`` and ``mdat``. This catches a copy still in progress or a
-    truncated file, including a +faststart file cut short, which FFmpeg would
-    otherwise probe happily with fewer frames.
-    """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        boxes: list[str] = []
-        with open(path, "rb") as fh:
-            pos = 0
-            while pos < size:
-                fh.seek(pos)
-                header = fh.read(16)
-                if len(header) < 8:
-                    return f"{path}: truncated MP4 (a partial box header at byte {pos})"
-                box_size = int.from_bytes(header[:4], "big")
-                kind = header[4:8].decode("latin-1")
-                if (pos == 0 and kind not in _FIRST_BOXES) or not all(32 <= b < 127 or b == 0xA9 for b in header[4:8]):
-                    return f"{path}: not a readable video (no MP4/MOV box structure at byte {pos})"
-                if box_size == 1:
-                    if len(header) < 16:
-                        return f"{path}: truncated MP4 (a partial box header at byte {pos})"
-                    box_size = int.from_bytes(header[8:16], "big")
-                elif box_size == 0:  # the box runs to the end of the file
-                    box_size = size - pos
-                if box_size < 8:
-                    return f"{path}: not an MP4 (box {kind!r} at byte {pos} has size {box_size})"
-                boxes.append(kind)
-                if pos + box_size > size:
-                    return f"{path}: truncated MP4 (box {kind!r} at byte {pos} needs {pos + box_size} bytes, the file has {size})"
-                pos += box_size
-    except OSError as exc:
-        return f"{path}: cannot read ({exc.strerror or exc})"
-    missing = [b for b in ("moov", "mdat") if b not in boxes]
-    if missing:
-        return f"{path}: incomplete MP4 (no {' or '.join(missing)} box)"
-    return None
 
 
 def _refuse_variable_frame_rate(path: Path, pts: list[int], time_base: Fraction) -> None:
