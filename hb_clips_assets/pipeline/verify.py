@@ -18,7 +18,7 @@ from hb_clips_assets.domain.records import AssetRecord
 from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.storage.store.base import ObjectStore, StoredObject
 from hb_clips_assets.video.framemark import luma_plane, read_frame_mark
-from hb_clips_assets.video.probe import VideoError, VideoInfo, probe_video
+from hb_clips_assets.video.probe import VideoError, VideoInfo, main_video_stream, probe_video
 
 REQUIRED_KINDS = ("mp4", "thumbnail")
 
@@ -104,7 +104,8 @@ def clip_stream_problem(path: Path, start_frame: int, end_frame: int, fps: Fract
 
 def first_frame_luma(path: Path) -> np.ndarray:
     with av.open(str(path)) as container:
-        for frame in container.decode(container.streams.video[0]):
+        stream = main_video_stream(container)
+        for frame in container.decode(stream) if stream is not None else ():
             return luma_plane(frame)
     raise VideoError(f"{path}: no decodable frame")
 
@@ -116,7 +117,7 @@ def source_frames_luma(info: VideoInfo, indices: list[int]) -> dict[int, np.ndar
     if not wanted:
         return out
     with av.open(info.path) as container:
-        stream = container.streams.video[0]
+        stream = main_video_stream(container)  # the stream the probe read (a proxy track may come first)
         key = info.keyframe_at_or_before(wanted[0])
         container.seek(info.pts[key], stream=stream, backward=True, any_frame=False)
         for frame in container.decode(stream):

@@ -33,6 +33,45 @@ class VideoError(ValueError):
     """A file that is not a usable video; the message names the file."""
 
 
+def _disposed(stream, flag: str) -> bool:
+    return bool(int(stream.disposition) & int(getattr(av.stream.Disposition, flag)))
+
+
+def _pixels(stream) -> int:
+    return (stream.codec_context.width or 0) * (stream.codec_context.height or 0)
+
+
+def main_video_stream(container):
+    """The period's picture among the file's video streams, chosen deliberately: a stream marked
+    default (an MP4 track flagged enabled) before one that is not, then the highest resolution,
+    then the first. Cover art (an attached picture) is never a period's picture. None without video.
+
+    A capture or an editor's export may carry a low-resolution proxy (or a second camera) as
+    its first track: clips and thumbnails must come from the main picture, and every reader of
+    a source (probe, cutters, checks) must agree on which stream that is."""
+    streams = [s for s in container.streams.video if not _disposed(s, "attached_pic")]
+    if not streams:
+        return None
+    return max(streams, key=lambda s: (_disposed(s, "default"), _pixels(s), -s.index))
+
+
+def video_stream_choice(container, chosen) -> str | None:
+    """Why ``chosen`` was taken, when the file has more than one video stream (said in the run's log
+    and metadata); None when there was nothing to choose."""
+    streams = list(container.streams.video)
+    if len(streams) < 2:
+        return None
+    def label(s) -> str:
+        tags = [t for t in ("default", "attached_pic") if _disposed(s, t)]
+        size = f"{s.codec_context.width}x{s.codec_context.height}"
+        return f"stream {s.index} ({s.codec_context.name} {size}{', ' + ', '.join(tags) if tags else ''})"
+    others = ", ".join(label(s) for s in streams if s is not chosen)
+    why = "marked default" if _disposed(chosen, "default") and not all(_disposed(s, "default") for s in streams) \
+        else "the highest resolution" if _pixels(chosen) > max(_pixels(s) for s in streams if s is not chosen) \
+        else "the first of equals"
+    return f"{len(streams)} video streams: cut from {label(chosen)}, {why}; not from {others}"
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     path: str
@@ -55,6 +94,10 @@ class VideoInfo:
     # Frames hidden after frame 0 (an edit list that cuts inside the stream); the smart cut refuses them.
     hidden_inside: int = 0
     timecode_start: str | None = None  # the tmcd track's / timecode tag's start, reported only
+    # The stream read (an index into container.streams, see main_video_stream) and, where the file
+    # has several video streams, which one was taken and why.
+    stream_index: int = 0
+    stream_choice: str | None = None
 
     @property
     def duration_s(self) -> float:
@@ -91,6 +134,8 @@ class VideoInfo:
             "hidden_frames": self.hidden_frames,
             "hidden_inside": self.hidden_inside,
             "timecode_start": self.timecode_start,
+            "video_stream": self.stream_index,
+            "video_stream_choice": self.stream_choice,
         }
 
     def frame_index_of_pts(self, pts: int) -> int:
@@ -184,9 +229,9 @@ def probe_video(path: Path | str) -> VideoInfo:
     except av.error.FFmpegError as exc:
         raise VideoError(f"{path}: not a readable video ({exc.strerror or exc})") from None
     with container:
-        if not container.streams.video:
+        stream = main_video_stream(container)
+        if stream is None:
             raise VideoError(f"{path}: has no video stream")
-        stream = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
         shown, hidden, keys, first_decoded = _read_packets(path, stream)
         if not shown and not hidden:
@@ -233,6 +278,8 @@ def probe_video(path: Path | str) -> VideoInfo:
             hidden_pts=tuple(hidden),
             hidden_inside=hidden_inside,
             timecode_start=_timecode_start(container, stream),
+            stream_index=stream.index,
+            stream_choice=video_stream_choice(container, stream),
         )
 
 

@@ -57,3 +57,22 @@ def test_sample_evenly():
     assert sample_evenly([1, 2], 5) == [1, 2]
     assert sample_evenly(list(range(5)), 0) == list(range(5))
     assert sample_evenly(list(range(5)), 1) == [0]
+
+
+def test_the_source_frames_compared_are_the_main_stream_not_a_proxy_before_it(unmarked, tmp_path):
+    """A source whose first video track is a 80x46 proxy and whose second (default) is the real
+    picture: the first-frame check decodes the real picture, so a clip of it passes and a clip one
+    frame late is caught (from the proxy, every clip would fail on its size)."""
+    proxy = tmp_path / "proxy.mp4"
+    two = tmp_path / "two.mp4"
+    ff = [ffmpeg_exe(), "-v", "error", "-y"]
+    subprocess.run(ff + ["-i", unmarked.path, "-vf", "scale=80:46", "-c:v", "libx264", "-preset", "ultrafast",
+                         str(proxy)], check=True)
+    subprocess.run(ff + ["-i", unmarked.path, "-i", str(proxy), "-map", "1:v", "-map", "0:v", "-c", "copy",
+                         "-disposition:v:0", "0", "-disposition:v:1", "default", str(two)], check=True)
+    source = probe_video(two)
+    assert (source.width, source.height, source.stream_index) == (320, 180, 1)
+    good = cut_clip(unmarked, 30, 60, 40, tmp_path / "a")  # cut from the real picture alone
+    assert first_frame_problem(good.mp4_path, source, 30) is None
+    assert "closest: frame 30" in first_frame_problem(good.mp4_path, source, 31)
+    assert clip_stream_problem(good.mp4_path, 30, 60, source.fps) is None

@@ -1,9 +1,12 @@
+import subprocess
 from fractions import Fraction
 
+import av
 import pytest
 
-from hb_clips_assets.video.probe import VideoError, probe_video
-from hb_clips_assets.sample import write_marked_video
+from hb_clips_assets.sample import ffmpeg_exe, write_marked_video
+from hb_clips_assets.video.framemark import read_frame_mark_from_av_frame
+from hb_clips_assets.video.probe import VideoError, main_video_stream, probe_video
 
 
 def test_probe_reads_exact_rate_frames_keyframes_audio(src_5994):
@@ -64,3 +67,61 @@ def test_a_faststart_mp4_cut_short_is_refused(src_5994, tmp_path):
     cut.write_bytes(data[: len(data) * 2 // 3])
     with pytest.raises(VideoError, match="truncated MP4"):
         probe_video(cut)
+
+
+# ------------------------------------------------------------------ the main video stream, chosen deliberately
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def real_and_proxy(tmp_path_factory):
+    """The real picture (marked, 320x180) and a low-resolution proxy of it (80x46), 50 frames at 25 fps."""
+    folder = tmp_path_factory.mktemp("tracks")
+    real = write_marked_video(folder / "real.mp4", 50, Fraction(25), audio=False, gop=25)
+    proxy = folder / "proxy.mp4"
+    _ffmpeg("-i", str(real), "-vf", "scale=80:46", "-c:v", "libx264", "-preset", "ultrafast", str(proxy))
+    return real, proxy
+
+
+def proxy_first(real_and_proxy, out, dispositions: tuple[str, str] | None):
+    """A file whose first video track is the proxy and whose second is the real picture."""
+    real, proxy = real_and_proxy
+    marks = ["-disposition:v:0", dispositions[0], "-disposition:v:1", dispositions[1]] if dispositions else []
+    _ffmpeg("-i", str(real), "-i", str(proxy), "-map", "1:v", "-map", "0:v", "-c", "copy", *marks, str(out))
+    return out
+
+
+@pytest.mark.parametrize(
+    "dispositions,width,why",
+    [
+        (("0", "default"), 320, "marked default"),  # the real track flagged default: taken although second
+        (None, 320, "the highest resolution"),  # FFmpeg marks both default: the larger picture wins
+        (("default", "0"), 80, "marked default"),  # the file says the proxy is the picture: it is taken, and said
+    ],
+    ids=["real-default", "both-default", "proxy-default"],
+)
+def test_the_main_video_stream_is_the_default_then_the_largest(real_and_proxy, tmp_path, dispositions, width, why):
+    path = proxy_first(real_and_proxy, tmp_path / "1.mp4", dispositions)
+    info = probe_video(path)
+    assert (info.width, info.stream_index, info.frame_count) == (width, 1 if width == 320 else 0, 50)
+    chosen, other = ("stream 1 (h264 320x180", "stream 0 (h264 80x46") if width == 320 else \
+        ("stream 0 (h264 80x46", "stream 1 (h264 320x180")
+    assert info.stream_choice.startswith(f"2 video streams: cut from {chosen}")
+    assert f"), {why}; not from {other}" in info.stream_choice
+    assert info.timeline()["video_stream"] == info.stream_index
+    assert info.timeline()["video_stream_choice"] == info.stream_choice
+    with av.open(str(path)) as container:
+        stream = main_video_stream(container)
+        assert stream.index == info.stream_index
+        frames = [f for _, f in zip(range(3), container.decode(stream))]
+    assert (frames[0].width, frames[0].height) == (width, info.height)
+    if width == 320:  # the real picture: its frames carry their marks
+        assert [read_frame_mark_from_av_frame(f) for f in frames] == [0, 1, 2]
+
+
+def test_one_video_stream_needs_no_choice(src_25_silent):
+    info = probe_video(src_25_silent)
+    assert info.stream_index == 0 and info.stream_choice is None
