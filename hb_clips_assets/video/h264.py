@@ -11,6 +11,7 @@ NAL_IDR = 5
 NAL_SPS = 7
 NAL_PPS = 8
 NAL_AUD = 9
+NAL_SEI = 6
 
 
 class H264Error(ValueError):
@@ -165,64 +166,171 @@ class DecodedPictureBuffer:
     max_dec_frame_buffering: int | None
 
 
-def sps_picture_buffer(sps: bytes) -> DecodedPictureBuffer:
+@dataclass(frozen=True)
+class Sps:
+    """The SPS fields that slice headers depend on (and the picture buffer)."""
+
+    id: int
+    chroma_array_type: int
+    separate_colour_plane: bool
+    log2_max_frame_num: int
+    poc_type: int
+    log2_max_poc_lsb: int  # 0 unless poc_type 0
+    delta_pic_order_always_zero: bool
+    frame_mbs_only: bool
+    dpb: DecodedPictureBuffer
+
+
+def parse_sps(sps: bytes) -> Sps:
     """Parse an SPS NAL unit (header byte included) as far as its VUI bitstream restriction."""
     try:
         bits = _Bits(sps[1:])
         profile = bits.u(8)
         bits.u(16)  # constraint flags, level_idc
-        bits.ue()  # seq_parameter_set_id
+        ident = bits.ue()
+        chroma, separate = 1, False
         if profile in _HIGH_PROFILES:
             chroma = bits.ue()
             if chroma == 3:
-                bits.u(1)
+                separate = bool(bits.u(1))
             bits.ue(), bits.ue(), bits.u(1)  # bit depths, transform bypass
             if bits.u(1):  # seq_scaling_matrix_present_flag
                 for i in range(8 if chroma != 3 else 12):
                     if bits.u(1):
                         _skip_scaling_list(bits, 16 if i < 6 else 64)
-        bits.ue()  # log2_max_frame_num_minus4
+        log2_frame_num = bits.ue() + 4
         poc_type = bits.ue()
+        log2_poc_lsb, always_zero = 0, False
         if poc_type == 0:
-            bits.ue()
+            log2_poc_lsb = bits.ue() + 4
         elif poc_type == 1:
-            bits.u(1), _se(bits), _se(bits)
+            always_zero = bool(bits.u(1))
+            _se(bits), _se(bits)
             for _ in range(bits.ue()):
                 _se(bits)
         refs = bits.ue()
         bits.u(1)  # gaps_in_frame_num_value_allowed_flag
         bits.ue(), bits.ue()  # size in macroblocks
-        if not bits.u(1):  # frame_mbs_only_flag
+        frame_mbs_only = bool(bits.u(1))
+        if not frame_mbs_only:
             bits.u(1)
-        bits.u(1)  # direct_8x8_inference_flag
-        if bits.u(1):  # frame_cropping_flag
-            bits.ue(), bits.ue(), bits.ue(), bits.ue()
-        if not bits.u(1):  # vui_parameters_present_flag
-            return DecodedPictureBuffer(refs, None, None)
-        if bits.u(1) and bits.u(8) == 255:  # aspect ratio, extended SAR
-            bits.u(32)
-        if bits.u(1):  # overscan
-            bits.u(1)
-        if bits.u(1):  # video signal type
-            bits.u(4)
-            if bits.u(1):
-                bits.u(24)
-        if bits.u(1):  # chroma location
-            bits.ue(), bits.ue()
-        if bits.u(1):  # timing
-            bits.u(32), bits.u(32), bits.u(1)
-        nal_hrd = bits.u(1)
-        if nal_hrd:
-            _skip_hrd(bits)
-        vcl_hrd = bits.u(1)
-        if vcl_hrd:
-            _skip_hrd(bits)
-        if nal_hrd or vcl_hrd:
-            bits.u(1)
-        bits.u(1)  # pic_struct_present_flag
-        if not bits.u(1):  # bitstream_restriction_flag
-            return DecodedPictureBuffer(refs, None, None)
-        bits.u(1), bits.ue(), bits.ue(), bits.ue(), bits.ue()
-        return DecodedPictureBuffer(refs, bits.ue(), bits.ue())
+        fields = (ident, 0 if separate else chroma, separate, log2_frame_num, poc_type, log2_poc_lsb, always_zero,
+                  frame_mbs_only)
+        return Sps(*fields, _vui_picture_buffer(bits, refs))
     except IndexError:
         raise H264Error("SPS ends before its VUI does") from None
+
+
+def sps_picture_buffer(sps: bytes) -> DecodedPictureBuffer:
+    return parse_sps(sps).dpb
+
+
+def _vui_picture_buffer(bits: _Bits, refs: int) -> DecodedPictureBuffer:
+    bits.u(1)  # direct_8x8_inference_flag
+    if bits.u(1):  # frame_cropping_flag
+        bits.ue(), bits.ue(), bits.ue(), bits.ue()
+    if not bits.u(1):  # vui_parameters_present_flag
+        return DecodedPictureBuffer(refs, None, None)
+    if bits.u(1) and bits.u(8) == 255:  # aspect ratio, extended SAR
+        bits.u(32)
+    if bits.u(1):  # overscan
+        bits.u(1)
+    if bits.u(1):  # video signal type
+        bits.u(4)
+        if bits.u(1):
+            bits.u(24)
+    if bits.u(1):  # chroma location
+        bits.ue(), bits.ue()
+    if bits.u(1):  # timing
+        bits.u(32), bits.u(32), bits.u(1)
+    nal_hrd = bits.u(1)
+    if nal_hrd:
+        _skip_hrd(bits)
+    vcl_hrd = bits.u(1)
+    if vcl_hrd:
+        _skip_hrd(bits)
+    if nal_hrd or vcl_hrd:
+        bits.u(1)
+    bits.u(1)  # pic_struct_present_flag
+    if not bits.u(1):  # bitstream_restriction_flag
+        return DecodedPictureBuffer(refs, None, None)
+    bits.u(1), bits.ue(), bits.ue(), bits.ue(), bits.ue()
+    return DecodedPictureBuffer(refs, bits.ue(), bits.ue())
+
+
+@dataclass(frozen=True)
+class Pps:
+    """The PPS fields that slice headers depend on."""
+
+    id: int
+    sps_id: int
+    cabac: bool
+    bottom_field_pic_order_present: bool
+    num_ref_idx_default: tuple[int, int]  # active entries of list 0 and list 1
+    weighted_pred: bool
+    weighted_bipred_idc: int
+    deblocking_filter_control: bool
+    redundant_pic_cnt_present: bool
+
+
+def parse_pps(pps: bytes) -> Pps:
+    try:
+        bits = _Bits(pps[1:])
+        ident, sps = bits.ue(), bits.ue()
+        cabac, bottom = bool(bits.u(1)), bool(bits.u(1))
+        if bits.ue():
+            raise H264Error("slice groups (FMO)")
+        refs = (bits.ue() + 1, bits.ue() + 1)
+        weighted, bipred = bool(bits.u(1)), bits.u(2)
+        _se(bits), _se(bits), _se(bits)  # pic_init_qp, pic_init_qs, chroma_qp_index_offset
+        deblocking = bool(bits.u(1))
+        bits.u(1)  # constrained_intra_pred_flag
+        return Pps(ident, sps, cabac, bottom, refs, weighted, bipred, deblocking, bool(bits.u(1)))
+    except IndexError:
+        raise H264Error("PPS ends early") from None
+
+
+def recovery_point(sei: bytes) -> tuple[int, bool, bool] | None:
+    """(recovery_frame_cnt, exact_match_flag, broken_link_flag) of the recovery point SEI
+    message in an SEI NAL unit (header byte included), or None."""
+    data = sei[1:].replace(b"\x00\x00\x03", b"\x00\x00")
+    pos = 0
+    while pos + 2 <= len(data) and data[pos] != 0x80:
+        kind = size = 0
+        while data[pos] == 0xFF:
+            kind, pos = kind + 255, pos + 1
+        kind, pos = kind + data[pos], pos + 1
+        while pos < len(data) and data[pos] == 0xFF:
+            size, pos = size + 255, pos + 1
+        if pos >= len(data):
+            return None
+        size, pos = size + data[pos], pos + 1
+        if kind == 6:
+            try:
+                bits = _Bits(data[pos : pos + size])
+                return bits.ue(), bool(bits.u(1)), bool(bits.u(1))
+            except (IndexError, H264Error):
+                return None
+        pos += size
+    return None
+
+
+def is_recovery_point(packet: bytes, length_size: int = 4) -> bool:
+    """An I picture that decoding may start at: a recovery point SEI saying every picture
+    from it on (in output order) is exact, no broken link, and only I slices."""
+    sei = slices = False
+    for nal in nal_units(packet, length_size):
+        kind = nal[0] & 0x1F if nal else 0
+        if kind == NAL_SEI:
+            rp = recovery_point(nal)
+            sei = sei or (rp is not None and rp[0] == 0 and rp[1] and not rp[2])
+        elif kind in (1, 5):
+            try:
+                bits = _Bits(nal[1:9])
+                bits.ue()
+                if bits.ue() % 5 != 2:
+                    return False
+            except (IndexError, H264Error):
+                return False
+            slices = True
+    return sei and slices

@@ -16,9 +16,10 @@ from hb_clips_assets.video.cut.smart.audio import clip_audio
 from hb_clips_assets.video.cut.smart.encode import encode_range, encode_tail
 from hb_clips_assets.video.cut.smart.mux import add_parameter_sets, decode_order, write_mp4
 from hb_clips_assets.video.cut.smart.packets import Fallback, SourceStream
-from hb_clips_assets.video.cut.smart.plan import plan_body, read_packets, unsupported
+from hb_clips_assets.video.cut.smart.plan import first_splice, plan_body, read_packets, tail_source, unsupported
+from hb_clips_assets.video.cut.smart.recovery import splice_at_recovery_point
 from hb_clips_assets.video.cut.smart.thumbnail import Thumbnail
-from hb_clips_assets.video.cut.smart.verify import verify_clip, verify_windows
+from hb_clips_assets.video.cut.smart.verify import VERIFY_BEFORE_JOIN, verify_clip, verify_windows
 from hb_clips_assets.video.cut.types import (
     CutError, EncodeSettings, SmartCutResult, check_cut_range, new_output_paths,
 )
@@ -58,7 +59,8 @@ def smart_cut_clip(
             return SmartCutResult(
                 mp4_path, jpg_path, job.frames, job.audio_samples,
                 source.audio_sample_rate if job.audio_samples else None,
-                path="smart", copied_frames=job.copied, reencoded_frames=job.frames - job.copied,
+                path="full" if job.whole else "smart", copied_frames=job.copied,
+                reencoded_frames=job.frames - job.copied, reason=job.whole_reason(),
             )
         except Fallback as exc:
             reason = str(exc)
@@ -89,40 +91,71 @@ class SmartCut:
         self.body_first = 0
         self.audio_samples = 0
         self.thumbnail = Thumbnail(jpg_path, settings.thumbnail_quality, event)
+        self.whole = False  # no random access point inside the clip: all of it re-encoded
+        self.splice_refused: str | None = None  # why a recovery point inside was not spliced at
 
     def run(self, verify: str) -> None:
-        src, settings = self.source, self.settings
+        src, settings, start, end = self.source, self.settings, self.start, self.end
         with av.open(src.path) as inp:
             vin = inp.streams.video[0]
             stream = SourceStream(src, vin.codec_context.extradata, vin.time_base, vin.codec_context)
             avcc = h264.AvcC.parse(bytes(stream.extradata or b""))
             if avcc.length_size != 4:
                 raise Fallback(f"NAL length size {avcc.length_size}")
-            pkts = read_packets(inp, vin, src, self.start, self.end)
-            plan = plan_body(pkts, self.start, self.end)
-            self.copied = plan.x - plan.k
-            self.body_first = plan.k - self.start  # clip frame of the copied IDR
+            pkts = read_packets(inp, vin, src, start, end)
+            seq, pos = self._splice_point(pkts, avcc)
             free = [i for i in range(32) if i not in avcc.used_ids()]
             head = tail = None
-            if plan.k > self.start:
-                head = encode_range(stream, settings, pkts[: plan.body_from], self.start, plan.k, free[0],
-                                    self.thumbnail)
-            if plan.x < self.end:
-                tail = encode_tail(stream, settings, pkts, plan, self.end, free[1], avcc.sps[0], self.thumbnail)
-            body = pkts[plan.body_from : plan.body_to]
-            order = decode_order(head, body, tail, self.start, self.frames)
+            body = []
+            if pos is None:
+                # No random access point inside: the whole clip re-encoded, from one decode.
+                self.whole = True
+                head = encode_range(stream, settings, pkts, start, end, free[0], self.thumbnail)
+            else:
+                plan = plan_body(seq, start, end, pos)
+                self.copied = plan.x - plan.k
+                self.body_first = plan.k - start  # clip frame of the copied IDR
+                if plan.k > start:
+                    # The head's source: up to R's leading pictures (decoded after R).
+                    stop = next((i for i in range(pos + 1, len(pkts)) if pkts[i].index > plan.k), len(pkts))
+                    head = encode_range(stream, settings, pkts[:stop] if pkts is not seq else pkts[: plan.body_from],
+                                        start, plan.k, free[0], self.thumbnail,
+                                        idr_at=max(0, plan.k - start - VERIFY_BEFORE_JOIN))
+                if plan.x < end:
+                    tail = encode_tail(stream, settings, tail_source(pkts, seq, plan), plan.x, end, free[1],
+                                       avcc.sps[0], self.thumbnail)
+                body = seq[plan.body_from : plan.body_to]
+            order = decode_order(head, body, tail, start, self.frames)
             add_parameter_sets(avcc, head, tail)
-            audio = clip_audio(inp, src, self.start, self.frames) if src.has_audio else None
+            audio = clip_audio(inp, src, start, self.frames) if src.has_audio else None
             if audio is not None:
                 self.audio_samples = audio.samples
             with av.open(str(self.mp4_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
                 self._mux(out, vin, avcc.build(), order, audio)
-        windows = verify_windows(verify, self.frames, head, tail)
-        if windows:
-            verify_clip(self.mp4_path, windows, src, self.start, self.frames, self.thumbnail,
-                        anchor=self.body_first)
+        windows = verify_windows(verify, self.frames, head, tail, whole=self.whole)
+        verify_clip(self.mp4_path, windows, src, start, self.frames, self.thumbnail, anchor=self.body_first)
         if not self.thumbnail.done:
-            self.thumbnail.from_packets(stream, pkts)
+            self.thumbnail.from_packets(stream, seq)
+
+    def _splice_point(self, pkts, avcc):
+        """(the packets to copy from, the position of the body's first packet or None): at the
+        first random access point inside the clip; a recovery point is rewritten to start with
+        an IDR (``recovery.py``), or, where that is refused, the first IDR inside is used."""
+        pos = first_splice(pkts, self.start, self.end)
+        if pos is None or pkts[pos].idr:
+            return pkts, pos
+        try:
+            return pkts[:pos] + splice_at_recovery_point(pkts[pos:], avcc), pos
+        except Fallback as exc:
+            self.splice_refused = str(exc)
+            log.info("%s [%d, %d): %s", self.source.path, self.start, self.end, exc)
+            return pkts, next((i for i, p in enumerate(pkts) if p.idr and self.start <= p.index < self.end), None)
+
+    def whole_reason(self) -> str | None:
+        if not self.whole:
+            return None
+        why = "no IDR frame or recovery point inside the clip"
+        return f"{why} ({self.splice_refused})" if self.splice_refused else why
 
     def _mux(self, out, vin, avcc: bytes, order, audio) -> None:
         # A method, not a direct call of write_mp4, so that a test can break the

@@ -15,7 +15,6 @@ import av
 from hb_clips_assets.video import h264
 from hb_clips_assets.video.cut.selection import encoder_frame, frame_index
 from hb_clips_assets.video.cut.smart.packets import EncodedPart, Fallback, SourcePacket, SourceStream
-from hb_clips_assets.video.cut.smart.plan import BodyPlan
 from hb_clips_assets.video.cut.smart.thumbnail import Thumbnail
 from hb_clips_assets.video.cut.types import EncodeSettings
 
@@ -63,15 +62,19 @@ def new_encoder(stream: SourceStream, settings: EncodeSettings, sps_id: int, ext
     rng = getattr(vctx, "color_range", None)
     if rng is not None and int(rng) == 2:
         params.append("fullrange=on")
-    enc.options = {"preset": settings.preset, "crf": str(settings.crf), "x264-params": ":".join(params)}
+    enc.options = {"preset": settings.preset, "crf": str(settings.crf), "x264-params": ":".join(params),
+                   "forced-idr": "1"}
     enc.open()
     return enc
 
 
 def encode_range(stream: SourceStream, settings: EncodeSettings, pkts: list[SourcePacket], first: int, stop: int,
-                 sps_id: int, thumbnail: Thumbnail, extra: list[str] = ()) -> EncodedPart:
+                 sps_id: int, thumbnail: Thumbnail, extra: list[str] = (), idr_at: int = 0) -> EncodedPart:
     """Re-encode the source frames [first, stop), decoding ``pkts`` (which start at an
-    IDR or at the clip's first keyframe); the event frame, if among them, becomes the thumbnail."""
+    IDR or at the clip's first keyframe); the event frame, if among them, becomes the thumbnail.
+    Pictures that nothing needs are not decoded: those outside the range that are no
+    reference. ``idr_at``: the range's frame that also starts an IDR (besides its first),
+    so that the join after the range can be verified by decoding from there."""
     src = stream.info
     dec = stream.decoder()
     enc = new_encoder(stream, settings, sps_id, list(extra))
@@ -102,14 +105,17 @@ def encode_range(stream: SourceStream, settings: EncodeSettings, pkts: list[Sour
             raise Fallback(f"decoding for re-encode: expected frame {first + written}, got {index}")
         if index == thumbnail.event:
             thumbnail.save(frame)
-        take(enc.encode(encoder_frame(frame, written, enc.time_base, settings.pix_fmt)))
+        frame = encoder_frame(frame, written, enc.time_base, settings.pix_fmt)
+        if idr_at and written == idr_at:
+            frame.pict_type = av.video.frame.PictureType.I
+        take(enc.encode(frame))
         written += 1
 
     for p in pkts:
         if written >= stop - first:
             break
-        if p.index < first and not p.ref:
-            continue  # a picture before the range that no other picture references
+        if not p.ref and not first <= p.index < stop:
+            continue  # a picture outside the range that no other picture references
         for frame in dec.decode(stream.packet(p)):
             frame_in(frame)
     if written < stop - first:
@@ -127,14 +133,12 @@ def encode_range(stream: SourceStream, settings: EncodeSettings, pkts: list[Sour
     return EncodedPart(out, sps, pps)
 
 
-def encode_tail(stream: SourceStream, settings: EncodeSettings, pkts: list[SourcePacket], plan: BodyPlan, end: int,
+def encode_tail(stream: SourceStream, settings: EncodeSettings, pkts: list[SourcePacket], x: int, end: int,
                 sps_id: int, source_sps: bytes, thumbnail: Thumbnail) -> EncodedPart:
-    """Re-encode [X, end), declaring the source's picture buffer in the tail's SPS."""
-    # Decode from the last IDR at or before X (frames before X that nothing refers to are skipped).
-    idr = max(i for i in range(plan.body_from, plan.body_to + 1) if i < len(pkts) and pkts[i].idr
-              and pkts[i].index <= plan.x)
+    """Re-encode [X, end) decoding ``pkts`` (from a random access point at or before X),
+    declaring the source's picture buffer in the tail's SPS."""
     source_dpb = h264.sps_picture_buffer(source_sps)
-    tail = encode_range(stream, settings, pkts[idr:], plan.x, end, sps_id, thumbnail, same_picture_buffer(source_dpb))
+    tail = encode_range(stream, settings, pkts, x, end, sps_id, thumbnail, same_picture_buffer(source_dpb))
     if h264.sps_picture_buffer(tail.sps[0]) != source_dpb:
         log.info("%s: the tail's picture buffer differs from the source's (%s vs %s); some decoders "
                  "(OpenH264) may drop the pictures held at the join", stream.info.path,

@@ -23,6 +23,7 @@ class SourcePacket:
     index: int  # display index in the source (negative: a hidden leading frame, decoded but never shown)
     idr: bool
     ref: bool  # a reference picture (nal_ref_idc of a slice is not 0)
+    rap: bool = False  # a random access point: an IDR, or an I picture with an exact recovery point SEI
 
 
 @dataclass

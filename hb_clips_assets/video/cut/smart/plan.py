@@ -32,22 +32,32 @@ def unsupported(source: VideoInfo, settings: EncodeSettings) -> str | None:
 
 
 def read_packets(inp, vin, source: VideoInfo, start: int, end: int) -> list[SourcePacket]:
-    """Source packets in decode order from the keyframe at or before the start
-    up to (not including) the first IDR at or after the end. Packets of frames hidden
+    """Source packets in decode order from the keyframe at or before the start up to the
+    first random access point (IDR or recovery point) at or after the end, and its leading
+    pictures (they may be frames of the clip: open GOP). Packets of frames hidden
     before frame 0 (an edit list starting between keyframes) come with negative indices:
     the head decodes them as references and never encodes them."""
     inp.seek(source.pts[source.keyframe_at_or_before(start)], stream=vin, backward=True, any_frame=False)
     pkts: list[SourcePacket] = []
+    last_rap: int | None = None  # display index of the random access point at or after the end
     for packet in inp.demux(vin):
         if packet.size == 0 or packet.pts is None:
             continue
         data = bytes(packet)
         index = source.frame_index_of_pts(packet.pts)
         idr = packet.is_keyframe and h264.is_idr(data)
-        if idr and index >= end and pkts:
-            break
-        pkts.append(SourcePacket(data, index, idr, h264.is_reference(data)))
+        rap = idr or (packet.is_keyframe and h264.is_recovery_point(data))
+        if last_rap is not None and (index > last_rap or idr):
+            break  # past the leading pictures of the last random access point
+        if rap and index >= end and pkts:
+            last_rap = index
+        pkts.append(SourcePacket(data, index, idr, h264.is_reference(data), rap))
     return pkts
+
+
+def first_splice(pkts: list[SourcePacket], start: int, end: int) -> int | None:
+    """Position (decode order) of the first random access point inside [start, end)."""
+    return next((i for i, p in enumerate(pkts) if p.rap and start <= p.index < end), None)
 
 
 @dataclass(frozen=True)
@@ -58,10 +68,12 @@ class BodyPlan:
     x: int  # display index after the body's last frame
 
 
-def plan_body(pkts: list[SourcePacket], start: int, end: int) -> BodyPlan:
-    """The body to copy: from the first IDR in [start, end), the longest run of
-    packets (decode order) whose frames are exactly the display frames [K, X), X <= end."""
-    first = next((i for i, p in enumerate(pkts) if p.idr and start <= p.index < end), None)
+def plan_body(pkts: list[SourcePacket], start: int, end: int, first: int | None = None) -> BodyPlan:
+    """The body to copy: from the IDR at position ``first`` (default: the first IDR in
+    [start, end)), the longest run of packets (decode order) whose frames are exactly the
+    display frames [K, X), X <= end."""
+    if first is None:
+        first = next((i for i, p in enumerate(pkts) if p.idr and start <= p.index < end), None)
     if first is None:
         raise Fallback("no IDR frame inside the clip")
     k = pkts[first].index
@@ -80,4 +92,16 @@ def plan_body(pkts: list[SourcePacket], start: int, end: int) -> BodyPlan:
     return BodyPlan(first, best, k, k + (best - first))
 
 
-__all__ = ["unsupported", "read_packets", "BodyPlan", "plan_body"]
+def tail_source(pkts: list[SourcePacket], seq: list[SourcePacket], plan: BodyPlan) -> list[SourcePacket]:
+    """The packets the tail decodes, from the last random access point at or before X: a
+    later one of the source's (``pkts``) when there is one after the body's first frame K,
+    else the body's own start (``seq``, where a recovery point is rewritten as an IDR)."""
+    later = [i for i, p in enumerate(pkts) if p.rap and plan.k < p.index <= plan.x]
+    if later:
+        return pkts[later[-1] :]
+    idr = max(i for i in range(plan.body_from, plan.body_to + 1) if i < len(seq) and seq[i].idr
+              and seq[i].index <= plan.x)
+    return seq[idr:]
+
+
+__all__ = ["unsupported", "read_packets", "first_splice", "BodyPlan", "plan_body", "tail_source"]

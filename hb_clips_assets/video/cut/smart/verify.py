@@ -18,24 +18,29 @@ from hb_clips_assets.video.probe import VideoInfo
 
 # Copied packets decoded after the head's join when verifying only the joins.
 VERIFY_AFTER_JOIN = 8
+# Re-encoded head frames decoded before the join: the head has an IDR this many frames before its end.
+VERIFY_BEFORE_JOIN = 4
 
 
 def verify_windows(verify: str, frames: int, head: EncodedPart | None,
-                   tail: EncodedPart | None) -> list[tuple[int, int]]:
-    """The ``[a, b)`` ranges of decode positions to decode for ``verify`` ("joins", "full", "none")."""
+                   tail: EncodedPart | None, whole: bool = False) -> list[tuple[int, int]]:
+    """The ``[a, b)`` ranges of decode positions to decode for ``verify`` ("joins", "full", "none").
+    A clip re-encoded whole (``whole``) has no join: its count and timestamps are checked only."""
     n = frames
     h = len(head.packets) if head is not None else 0
     if verify == "full":
         return [(0, n)]
-    if verify == "joins":
-        # The head and the first packets of the body after it (the join), and the tail
-        # from its own IDR. The body's packets are the source's, in the source's decode
-        # order from an IDR: checked by count and timestamps, not decoded again.
-        windows = [(0, min(n, h + VERIFY_AFTER_JOIN))]
+    if verify == "joins" and not whole:
+        # The head from its last IDR and the first packets of the body after it (the join), and
+        # the tail from its own IDR. The body's packets are the source's (or, from a recovery
+        # point, rewritten and read back in recovery.py), in the source's decode order from an
+        # IDR: checked by count and timestamps, not decoded again.
+        a = max((i for i, (_, _, key) in enumerate(head.packets) if key), default=0) if head is not None else 0
+        windows = [(a, min(n, h + VERIFY_AFTER_JOIN))]
         if tail is not None:
             tail_from = n - len(tail.packets)
             if tail_from <= windows[0][1]:
-                windows = [(0, n)]
+                windows = [(a, n)]
             else:
                 windows.append((tail_from, n))
         return windows
@@ -109,4 +114,4 @@ def verify_clip(mp4_path: Path, windows: list[tuple[int, int]], source: VideoInf
             raise Fallback(f"verify: clip frame {wrong[0]} carries the wrong frame mark")
 
 
-__all__ = ["VERIFY_AFTER_JOIN", "verify_windows", "verify_clip"]
+__all__ = ["VERIFY_AFTER_JOIN", "VERIFY_BEFORE_JOIN", "verify_windows", "verify_clip"]
