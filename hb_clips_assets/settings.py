@@ -79,6 +79,8 @@ _ALL = (
     Setting("HB_MAX_REMOVED_SHARE", "0.5", "a new version of a period's inputs may remove at most this share of "
             "its indexed clips (and never all of them) unless forced with --accept-removals", _float),
     Setting("HB_CUTTER", "smart", "smart (copy what can be copied) or full (re-encode every clip)", _choice("smart", "full")),
+    Setting("HB_HLS", "1", "1: package every clip as HLS too (fragmented MP4 + playlist, no re-encode); 0: off",
+            _choice("1", "0")),
     # Google Cloud Storage
     Setting("HB_GCS_ENDPOINT", "", "GCS emulator URL; empty: real GCS with Application Default Credentials"),
     Setting("HB_GCS_PROJECT", "", "GCP project of the storage client (empty: from the credentials)"),

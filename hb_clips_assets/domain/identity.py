@@ -48,3 +48,13 @@ def clip_object_key(game_id: str, period: str, clip: str) -> str:
 
 def thumbnail_object_key(game_id: str, period: str, clip: str) -> str:
     return f"thumbnails/{game_id}/{period}/{clip}.jpg"
+
+
+def hls_playlist_object_key(game_id: str, period: str, clip: str, version: int) -> str:
+    """The clip's HLS media playlist; ``version``: the packager's (``video.hls.HLS_VERSION``)."""
+    return f"hls/{game_id}/{period}/{clip}-h{version}.m3u8"
+
+
+def hls_media_object_key(game_id: str, period: str, clip: str, version: int) -> str:
+    """The fragmented MP4 the playlist addresses by byte ranges (same folder, same stem)."""
+    return f"hls/{game_id}/{period}/{clip}-h{version}.mp4"

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from hb_clips_assets.domain.identity import clip_id, clip_object_key, thumbnail_object_key
 from hb_clips_assets.domain.records import AssetRecord, ClipRecord, Segment
+from hb_clips_assets.pipeline.renditions import HLS_KINDS, hls_enabled, hls_keys, rendition_from_stored, store_rendition
 from hb_clips_assets.storage.index.models import ClipTag
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.video.scratch import scratch_folder, sweep_scratch
@@ -128,8 +129,10 @@ def _object_keys(seg: Segment, cid: str) -> dict[str, str]:
             "thumbnail": thumbnail_object_key(seg.game_id, seg.period, cid)}
 
 
-def _cached_assets(cid: str, seg: Segment, recorded: dict, store: ObjectStore) -> list[AssetRecord] | None:
-    """The clip's assets if both objects exist with the size and hash the index recorded.
+def _cached_assets(cid: str, seg: Segment, recorded: dict, store: ObjectStore, kinds=_KINDS,
+                   keys: dict[str, str] | None = None) -> list[AssetRecord] | None:
+    """The clip's assets of ``kinds`` (MP4 and thumbnail; or the HLS rendition's two) if all of
+    their objects exist with the size and hash the index recorded.
 
     A clip the index has never recorded (an earlier attempt stored it, then
     another clip of the partition failed, so the partition was never indexed)
@@ -138,10 +141,10 @@ def _cached_assets(cid: str, seg: Segment, recorded: dict, store: ObjectStore) -
     store writes atomically, so an existing object is a complete cut of the
     same inputs. A retry then cuts only the clips that failed.
     """
-    keys = _object_keys(seg, cid)
+    keys = keys or _object_keys(seg, cid)
     if not any((cid, kind) in recorded for kind in keys):
         found = []
-        for kind, content_type in _KINDS:
+        for kind, content_type in kinds:
             obj = store.stat(keys[kind])
             if obj is None:
                 return None
@@ -169,9 +172,13 @@ def produce_clips(
     workers: int = 2,
     progress: Callable[[str], None] = lambda _msg: None,
     scratch_dir: Path | None = None,
+    hls: bool | None = None,
 ) -> tuple[list[ClipOutcome], list[ClipFailure]]:
     """Cut and store every segment not already stored. One failing clip does
     not stop the others: it is returned as a :class:`ClipFailure`.
+
+    ``hls`` (default: the setting ``HB_HLS``, on): every clip also gets its HLS rendition
+    (:mod:`.renditions`); a clip already stored without one is packaged from its stored MP4, not cut.
 
     Each cut is written into its own folder under ``scratch_dir`` (the system
     temporary folder when None) before it is stored; folders a killed earlier
@@ -183,21 +190,35 @@ def produce_clips(
     sweep = getattr(store, "sweep_temporaries", None)
     if sweep is not None:  # what a killed earlier attempt left half-written
         for game_id, period in sorted({(s.game_id, s.period) for s in segments}):
-            for prefix in (f"clips/{game_id}/{period}", f"thumbnails/{game_id}/{period}"):
+            for prefix in (f"clips/{game_id}/{period}", f"thumbnails/{game_id}/{period}", f"hls/{game_id}/{period}"):
                 if sweep(prefix):
                     progress(f"removed temporary files a killed earlier attempt left under {prefix}")
     recorded = index.assets_of(list(ids.values()))
     outcomes: list[ClipOutcome] = []
     failures: list[ClipFailure] = []
     todo: list[Segment] = []
+    to_package: list[tuple[Segment, list[AssetRecord]]] = []
+    hls = hls_enabled(hls)
     for seg in segments:
-        cached = _cached_assets(ids[seg.event_id], seg, recorded, store)
+        cid = ids[seg.event_id]
+        cached = _cached_assets(cid, seg, recorded, store)
+        rendition = _cached_assets(cid, seg, recorded, store, HLS_KINDS, hls_keys(seg, cid)) if cached and hls else []
         if cached is None:
             todo.append(seg)
+        elif rendition is None:
+            to_package.append((seg, cached))
         else:
-            outcomes.append(ClipOutcome(_record(seg, ids[seg.event_id], source, source_sha256, cached), True, 0.0))
-    if outcomes:
-        progress(f"{len(outcomes)} of {len(segments)} clips already stored with matching hashes; not cut again")
+            outcomes.append(ClipOutcome(_record(seg, cid, source, source_sha256, cached + rendition), True, 0.0))
+    if outcomes or to_package:
+        progress(f"{len(outcomes) + len(to_package)} of {len(segments)} clips already stored with matching hashes; "
+                 f"not cut again ({len(to_package)} of them get their HLS rendition now)")
+
+    def package_one(seg: Segment, cached: list[AssetRecord]) -> ClipOutcome:
+        cid = ids[seg.event_id]
+        mp4_key = next(a.object_key for a in cached if a.kind == "mp4")
+        with scratch_folder(scratch_dir) as tmp:
+            rendition, seconds = rendition_from_stored(mp4_key, seg, cid, store, tmp)
+        return ClipOutcome(_record(seg, cid, source, source_sha256, cached + rendition), True, seconds)
 
     def cut_one(seg: Segment) -> ClipOutcome:
         started = time.monotonic()
@@ -206,9 +227,11 @@ def produce_clips(
             result = cut_segment(source, seg, tmp, settings)
             mp4 = store.put_file(clip_object_key(seg.game_id, seg.period, cid), result.mp4_path, MP4)
             jpg = store.put_file(thumbnail_object_key(seg.game_id, seg.period, cid), result.thumbnail_path, JPEG)
+            rendition = store_rendition(result.mp4_path, seg, cid, store, tmp)[0] if hls else []
         assets = [
             AssetRecord("mp4", mp4.key, mp4.uri, mp4.bytes, mp4.sha256, MP4),
             AssetRecord("thumbnail", jpg.key, jpg.uri, jpg.bytes, jpg.sha256, JPEG),
+            *rendition,
         ]
         record = _record(seg, cid, source, source_sha256, assets)
         seconds = time.monotonic() - started
@@ -217,6 +240,7 @@ def produce_clips(
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hb-cut") as pool:
         futures = {pool.submit(cut_one, seg): seg for seg in todo}
+        futures |= {pool.submit(package_one, seg, cached): seg for seg, cached in to_package}
         for future in as_completed(futures):
             seg = futures[future]
             done += 1
@@ -231,14 +255,17 @@ def produce_clips(
             except Exception as exc:  # one bad clip must not lose the partition's others
                 failure = ClipFailure(seg, failure_reason(exc, source), transient_error(exc))
                 failures.append(failure)
-                progress(f"[{done}/{len(todo)}] event {seg.event_id!r} ({failure.frames}) FAILED"
+                progress(f"[{done}/{len(futures)}] event {seg.event_id!r} ({failure.frames}) FAILED"
                          f"{' (transient)' if failure.transient else ''}: {failure.error}")
                 continue
             outcomes.append(outcome)
+            if outcome.cached:
+                progress(f"[{done}/{len(futures)}] packaged HLS of event {seg.event_id!r} in {outcome.seconds:.2f} s")
+                continue
             how = (f"smart: {outcome.copied_frames} of {seg.end_frame - seg.start_frame} frames copied"
                    if outcome.path == "smart" else f"full re-encode: {outcome.reason}")
             progress(
-                f"[{done}/{len(todo)}] cut event {seg.event_id!r} ({seg.event_type!r}) frames "
+                f"[{done}/{len(futures)}] cut event {seg.event_id!r} ({seg.event_type!r}) frames "
                 f"{seg.start_frame}-{seg.end_frame} in {outcome.seconds:.2f} s ({how})"
             )
     order = {s.event_id: i for i, s in enumerate(segments)}
@@ -278,7 +305,7 @@ def kept_outcome(aside: SetAside) -> ClipOutcome:
 
 
 _RECORD_COLUMNS = [f.name for f in fields(ClipRecord) if f.name not in ("tags", "assets")]
-_KIND_ORDER = {kind: i for i, (kind, _) in enumerate(_KINDS)}
+_KIND_ORDER = {kind: i for i, (kind, _) in enumerate(_KINDS + HLS_KINDS)}
 
 
 def indexed_records(index: MediaIndex, game_id: str, period: str, event_ids: set[str]) -> list[ClipRecord]:
