@@ -477,10 +477,19 @@ def gen_vfr(p: Path):
     _ffmpeg(*_testsrc(), "-vf", "setpts='N/25/TB+if(gte(N,12),0.5/TB,0)'", "-fps_mode", "vfr", "-c:v", "libx264", str(p))
 
 
-def test_variable_frame_rate_video_is_a_clear_error(tmp_path):
+def gen_wild_vfr(p: Path):
+    # frames lasting 34 or 57 ms in a jagged pattern, on a millisecond clock: no multiple of one duration
+    _ffmpeg(*_testsrc(), "-vf", "settb=1/1000,setpts='N*40+mod(N*17,23)'", "-fps_mode", "vfr",
+            "-enc_time_base", "1/1000", "-c:v", "libx264", str(p))
+
+
+@pytest.mark.parametrize("generate", [gen_vfr, gen_wild_vfr], ids=["half-second-jump", "wildly-varying"])
+def test_variable_frame_rate_video_is_a_clear_error(tmp_path, generate):
+    """Still refused (a few dropped frames are not: video/test_dropped_frames.py)."""
     path = tmp_path / "1.mp4"
-    gen_vfr(path)
-    with pytest.raises(VideoError, match="variable frame rate") as info:
+    generate(path)
+    with pytest.raises(VideoError, match=r"variable frame rate \(frame durations 0\.0\d+ to 0\.\d+ s\); "
+                                         "re-encode it at a constant rate") as info:
         probe_video(path)
     assert_clean_message(str(info.value), path)
 

@@ -9,7 +9,7 @@ import time
 from dagster import RunRequest, SensorEvaluationContext, SensorResult, sensor
 
 from hb_clips_assets.defs.automation_settings import automation_settings
-from hb_clips_assets.pipeline.arrivals import ArrivalCursor, decide_arrivals, scan_data_root, video_problem
+from hb_clips_assets.pipeline.arrivals import ArrivalCursor, decide_arrivals, scan_data_root, video_check
 from hb_clips_assets.defs.freshness import partition_freshness
 from hb_clips_assets.defs.partitions import game_partitions, game_period_key
 from hb_clips_assets.defs.resources import DataRootResource, MediaIndexResource
@@ -42,7 +42,7 @@ def build_arrival_sensor(job, name: str = ARRIVAL_SENSOR):
         def is_current(game_id, period, video, metrics):
             return partition_freshness(context.instance, media_index.get_index(), game_id, period, video, metrics)
 
-        decision = decide_arrivals(scan, cursor, video_problem, is_current)
+        decision = decide_arrivals(scan, cursor, video_check, is_current)
         for level, text in decision.messages:
             getattr(context.log, level)(text)
         requests = [

@@ -35,11 +35,16 @@ NEW, OK, BAD = "new", "ok", "bad"  # file states kept in the cursor
 
 def video_problem(path: Path | str) -> str | None:
     """Why the video at ``path`` is not usable yet (structure, then a probe), or None."""
+    return video_check(path)[0]
+
+
+def video_check(path: Path | str) -> tuple[str | None, list[str]]:
+    """(why the video is not usable yet, or None; what to know about it although it is: a main video
+    stream chosen among several, dropped frames)."""
     try:
-        probe_video(path)
+        return None, probe_video(path).notes()
     except VideoError as exc:
-        return str(exc)
-    return None
+        return str(exc), []
 
 
 def input_key(video: FileStat, metrics: FileStat) -> str:
@@ -138,7 +143,7 @@ PROBE_BUDGET_S = 20.0
 def decide_arrivals(
     scan: Scan,
     cursor: ArrivalCursor,
-    video_problem_of: Callable[[Path], str | None] = video_problem,
+    video_problem_of: Callable[[Path], str | None | tuple[str | None, list[str]]] = video_check,
     is_current: Callable[[str, str, FileStat, FileStat], tuple[bool, str]] | None = None,
     probe_budget_s: float = PROBE_BUDGET_S,
     clock: Callable[[], float] = time.monotonic,
@@ -177,10 +182,12 @@ def decide_arrivals(
             deferred += 1
         elif f.rel in video_rels:
             problem = video_problem_of(scan.root / f.rel)
+            problem, notes = problem if isinstance(problem, tuple) else (problem, [])
             probed.append(f.rel)
             state = OK if problem is None else BAD
             if problem is not None:
                 messages.append(("warning", f"not cutting {f.rel} yet: {problem}"))
+            messages += [("warning", f"{f.rel}: {note}") for note in notes]
         else:
             state = OK
         states[f.rel] = state

@@ -18,6 +18,7 @@ from hb_clips_assets.domain.records import AssetRecord
 from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.storage.store.base import ObjectStore, StoredObject
 from hb_clips_assets.video.framemark import luma_plane, read_frame_mark
+from hb_clips_assets.video.frametiming import describe_missing
 from hb_clips_assets.video.probe import VideoError, VideoInfo, main_video_stream, probe_video
 
 REQUIRED_KINDS = ("mp4", "thumbnail")
@@ -92,6 +93,10 @@ def clip_stream_problem(path: Path, start_frame: int, end_frame: int, fps: Fract
     except VideoError as exc:
         return str(exc)
     want = end_frame - start_frame
+    if info.missing:  # the probe accepts a source with dropped frames; a clip must have every frame
+        several = len(info.missing) > 1
+        return (f"frame{'s' if several else ''} {describe_missing(info.missing)} of the clip "
+                f"{'are' if several else 'is'} missing (dropped frame{'s' if several else ''})")
     if info.frame_count != want:
         return f"{info.frame_count} frames, the range {start_frame}-{end_frame} has {want}"
     if info.fps != fps:

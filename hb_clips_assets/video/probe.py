@@ -23,6 +23,7 @@ from pathlib import Path
 
 import av
 
+from hb_clips_assets.video.frametiming import FrameRateError, describe_missing, frame_grid
 from hb_clips_assets.video.mp4boxes import mp4_structure_problem
 
 # Broadcast rates a measured average snaps to when it is within 0.1 %.
@@ -88,7 +89,8 @@ class VideoInfo:
     keyframes: tuple[int, ...]  # frame indices of keyframes
     size_bytes: int
     mtime_ns: int
-    pts: tuple[int, ...] = field(repr=False)  # presentation timestamps of the shown frames, display order
+    # Presentation timestamps of frames 0..frame_count-1, display order (a missing frame's: where it would be).
+    pts: tuple[int, ...] = field(repr=False)
     # Leading frames stored before frame 0 but never shown (edit list, or undecodable), display order.
     hidden_pts: tuple[int, ...] = field(default=(), repr=False)
     # Frames hidden after frame 0 (an edit list that cuts inside the stream); the smart cut refuses them.
@@ -98,6 +100,9 @@ class VideoInfo:
     # has several video streams, which one was taken and why.
     stream_index: int = 0
     stream_choice: str | None = None
+    # Frame numbers no picture has (frames dropped at capture): frame numbers follow the timestamps,
+    # so these keep their numbers and ``pts`` holds where they would have been shown.
+    missing: tuple[int, ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -136,7 +141,20 @@ class VideoInfo:
             "timecode_start": self.timecode_start,
             "video_stream": self.stream_index,
             "video_stream_choice": self.stream_choice,
+            "missing_frame_count": len(self.missing),
+            "missing_frames": describe_missing(self.missing) if self.missing else None,
         }
+
+    def notes(self) -> list[str]:
+        """What a user should know about this source although it is accepted (logged as warnings)."""
+        notes = [self.stream_choice] if self.stream_choice else []
+        if self.missing:
+            notes.append(
+                f"{len(self.missing)} frame(s) missing (dropped at capture: the timestamps skip them): "
+                f"frame(s) {describe_missing(self.missing)}; frame numbers follow the timestamps, so every other "
+                "frame keeps the number a player shows for it, and a clip over a missing frame is set aside"
+            )
+        return notes
 
     def frame_index_of_pts(self, pts: int) -> int:
         """Display index of a decoded frame's timestamp (nearest, for decoders that round).
@@ -193,23 +211,6 @@ def _snap_rate(rate: Fraction) -> Fraction:
     return rate
 
 
-def _refuse_variable_frame_rate(path: Path, pts: list[int], time_base: Fraction) -> None:
-    """Timecodes count frames at a constant rate: a VFR file would map them to the wrong frames.
-
-    Half a frame of tolerance lets rounded time bases through (59.94 in 1/90000
-    alternates 1501 and 1502 ticks).
-    """
-    if len(pts) < 3:
-        return
-    deltas = sorted(b - a for a, b in zip(pts, pts[1:]))
-    median = deltas[len(deltas) // 2]
-    if deltas[-1] - deltas[0] > max(1, median // 2):
-        raise VideoError(
-            f"{path}: variable frame rate (frame durations {float(deltas[0] * time_base):.4f} to "
-            f"{float(deltas[-1] * time_base):.4f} s); re-encode it at a constant rate"
-        )
-
-
 def probe_video(path: Path | str) -> VideoInfo:
     """Probe ``path``; raise :class:`VideoError` naming the file if it is not a readable video."""
     path = Path(path)
@@ -246,13 +247,18 @@ def probe_video(path: Path | str) -> VideoInfo:
             raise VideoError(f"{path}: the video stream holds no frame a player shows")
         hidden_inside = sum(1 for p in hidden if p >= shown[0])
         hidden = sorted([p for p in hidden if p < shown[0]] + leading_dropped)
-        pts = shown
         time_base = Fraction(stream.time_base)
-        _refuse_variable_frame_rate(path, pts, time_base)
+        try:  # frame numbers follow the timestamps: a dropped frame keeps its number (frametiming.py)
+            grid = frame_grid(path, shown, time_base)
+        except FrameRateError as exc:
+            raise VideoError(str(exc)) from None
+        pts = list(grid.pts)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         if len(pts) > 1:
             measured = Fraction(len(pts) - 1) / ((pts[-1] - pts[0]) * time_base)
-            rate = rate if rate and abs(Fraction(rate) - measured) / measured < Fraction(1, 100) else measured
+            # (the container's average counts pictures, so it runs slow where frames are missing)
+            close = rate and not grid.missing and abs(Fraction(rate) - measured) / measured < Fraction(1, 100)
+            rate = rate if close else measured
         if not rate:
             raise VideoError(f"{path}: cannot determine the frame rate")
         keyframes = tuple(i for i, p in enumerate(pts) if p in keys)
@@ -278,6 +284,7 @@ def probe_video(path: Path | str) -> VideoInfo:
             hidden_pts=tuple(hidden),
             hidden_inside=hidden_inside,
             timecode_start=_timecode_start(container, stream),
+            missing=grid.missing,
             stream_index=stream.index,
             stream_choice=video_stream_choice(container, stream),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ from hb_clips_assets.pipeline.arrivals import (
 )
 from hb_clips_assets.pipeline.backfill import plan_backfill, target_dates
 from hb_clips_assets.domain.reference import ScheduledGame
+from hb_clips_assets.sample import write_marked_video
 from hb_clips_tests.automation_support import place, write_metrics
 
 
@@ -219,3 +221,21 @@ def test_bad_settings_are_refused_by_name(monkeypatch, name):
     monkeypatch.setenv(name, "0")
     with pytest.raises(ValueError, match=name):
         automation_settings()
+
+
+def test_an_accepted_video_with_dropped_frames_is_taken_and_said(tmp_path):
+    """The tick requests the run and warns, once, which frames the video lacks."""
+    from hb_clips_tests.video.test_dropped_frames import DROPPED, drop_frames
+
+    src = write_marked_video(tmp_path / "src.mp4", 150, Fraction(25), 160, 90, audio=False, gop=25)
+    (tmp_path / "video" / "G1").mkdir(parents=True)
+    drop_frames(src, tmp_path / "video" / "G1" / "1.mp4", DROPPED)
+    write_metrics(tmp_path, "G1")
+    cursor = decide_arrivals(scan_data_root(tmp_path), ArrivalCursor()).cursor
+    decision = decide_arrivals(scan_data_root(tmp_path), cursor)
+    assert [(r.game_id, r.period) for r in decision.requests] == [("G1", "1")]
+    assert [m for m in decision.messages if m[0] == "warning"] == [
+        ("warning", "video/G1/1.mp4: 3 frame(s) missing (dropped at capture: the timestamps skip them): frame(s) "
+                    "57, 100-101; frame numbers follow the timestamps, so every other frame keeps the number a "
+                    "player shows for it, and a clip over a missing frame is set aside")]
+    assert [m for m in decide_arrivals(scan_data_root(tmp_path), decision.cursor).messages if m[0] == "warning"] == []
