@@ -21,27 +21,36 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hb_clips_assets.video.hls.boxes import patch
+
 CACHE_CONTROL = "private, max-age=31536000, immutable"
+PLAYLIST_CACHE_CONTROL = "private, no-cache"  # a reel's playlist: its signed links expire
 CHUNK = 256 * 1024
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 
-def sign(secret: bytes, object_key: str, expires: int) -> str:
-    mac = hmac.new(secret, f"{object_key}\n{expires}".encode(), hashlib.sha256).digest()
+def sign(secret: bytes, object_key: str, expires: int, shift: str | None = None) -> str:
+    """The signature of a link to ``object_key`` until ``expires``; ``shift``: a reel's decode-time
+    shift of a fragmented MP4 (``video.hls.boxes.TfdtShift``), signed with it so it cannot be changed."""
+    message = f"{object_key}\n{expires}" + (f"\n{shift}" if shift else "")
+    mac = hmac.new(secret, message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac[:24]).decode().rstrip("=")
 
 
-def signed_query(secret: bytes, object_key: str, expiry_s: int, now: float | None = None) -> str:
+def signed_query(secret: bytes, object_key: str, expiry_s: int, now: float | None = None,
+                 shift: str | None = None) -> str:
     expires = int((now if now is not None else time.time()) + expiry_s)
-    return f"exp={expires}&sig={sign(secret, object_key, expires)}"
+    tail = f"&shift={shift}" if shift else ""
+    return f"exp={expires}{tail}&sig={sign(secret, object_key, expires, shift)}"
 
 
-def check_signature(secret: bytes, object_key: str, exp: str | None, sig: str | None, now: float | None = None) -> bool:
+def check_signature(secret: bytes, object_key: str, exp: str | None, sig: str | None, now: float | None = None,
+                    shift: str | None = None) -> bool:
     if not exp or not sig or not exp.isdigit() or len(exp) > 12:
         return False
     if int(exp) < (now if now is not None else time.time()):
         return False
-    return hmac.compare_digest(sign(secret, object_key, int(exp)), sig)
+    return hmac.compare_digest(sign(secret, object_key, int(exp), shift), sig)
 
 
 @dataclass(frozen=True)
@@ -102,13 +111,18 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return False
 
 
-def read_file(path: Path, start: int, length: int) -> Iterator[bytes]:
+def read_file(path: Path, start: int, length: int, fields: dict[int, bytes] | None = None) -> Iterator[bytes]:
+    """``length`` bytes of ``path`` from ``start``; ``fields``: {offset: bytes} written over what is there
+    (a reel's shifted decode times, :func:`hb_clips_assets.video.hls.boxes.patch`)."""
     with open(path, "rb") as fh:
         fh.seek(start)
-        left = length
+        left, at = length, start
         while left > 0:
             block = fh.read(min(CHUNK, left))
             if not block:
                 return
+            if fields:
+                block = patch(block, at, fields)
             left -= len(block)
+            at += len(block)
             yield block

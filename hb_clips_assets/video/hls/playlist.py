@@ -99,4 +99,10 @@ def parse_rendition(text: str) -> Rendition:
             duration = size_at = None
     if media_uri is None or init_size is None or not segments or not tracks:
         raise PlaylistError("a media playlist needs an EXT-X-MAP, segments and #HB-TRACK lines")
+    video = next((t for t in tracks if t.kind == "video"), None)
+    if video is None:
+        raise PlaylistError("no video track")
+    # EXTINF has microseconds; a segment lasts whole ticks of the video timescale: the exact value back
+    ts = video.timescale
+    segments = [(o, n, Fraction(round(d * ts), ts)) for o, n, d in segments]
     return Rendition(media_uri, init_size, tuple(segments), tuple(tracks))

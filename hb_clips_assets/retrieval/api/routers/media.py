@@ -5,6 +5,8 @@ A GCS store hands out its own signed URLs, so this route serves nothing then.
 """
 from __future__ import annotations
 
+import functools
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
 from fastapi.responses import Response, StreamingResponse
 
@@ -24,17 +26,19 @@ from hb_clips_assets.retrieval.api.settings import ApiSettings
 from hb_clips_assets.retrieval.service import Retrieval
 from hb_clips_assets.storage.store.base import StoreError, validate_key
 from hb_clips_assets.storage.store.local import LocalObjectStore
+from hb_clips_assets.video.hls.boxes import BoxError, TfdtShift, scan_fmp4, shifted_tfdt
 
 router = APIRouter(prefix=API)
 
 _ROUTE = dict(
     tags=["media"],
-    responses={200: {"content": {"video/mp4": {}, "image/jpeg": {}}, "description": "the object"},
+    responses={200: {"content": {"video/mp4": {}, "image/jpeg": {}, "application/vnd.apple.mpegurl": {}},
+                     "description": "the object"},
                206: {"description": "the requested byte range"}, 304: {"description": "not modified"},
                401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 416: {"description": "range not satisfiable"},
                422: {"model": ErrorOut, "description": "unknown or malformed parameters"}},
     response_class=Response,
-    dependencies=[only("exp", "sig")],
+    dependencies=[only("exp", "sig", "shift")],
 )
 
 
@@ -47,6 +51,8 @@ def media_object(
     object_key: str,
     exp: str | None = Query(None, max_length=20, description="expiry of a signed URL (unix time)"),
     sig: str | None = Query(None, max_length=100, description="signature of a signed URL"),
+    shift: str | None = Query(None, max_length=200, pattern=r"^[0-9]{1,9}_-?[0-9]{1,15}(\.[0-9]{1,9}_-?[0-9]{1,15}){0,7}$",
+                              description="a reel's decode-time shift of an HLS fragmented MP4 (signed with the link)"),
     key: str | None = Security(api_key_header),
     settings: ApiSettings = Depends(api_settings),
     handle: Retrieval = Depends(retrieval),
@@ -62,7 +68,7 @@ def media_object(
     if found is None:
         raise HTTPException(404, "no such object")
     asset, clip = found
-    if not media.check_signature(settings.media_secret, object_key, exp, sig):
+    if not media.check_signature(settings.media_secret, object_key, exp, sig, shift=shift):
         grant = settings.lookup(key)
         if grant is None:
             raise HTTPException(401, "a valid API key or a signed URL is needed",
@@ -70,17 +76,39 @@ def media_object(
         # read here, not as a dependency: a signed URL is served without the schedule and roster
         if not clip_visible(clip, grant.visible_teams, references(request)):
             raise HTTPException(404, "no such object")
-    return _send(request, store, object_key, asset)
+    fields = _shifted_fields(store, object_key, asset, shift) if shift else None
+    return _send(request, store, object_key, asset, fields, shift)
 
 
-def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dict) -> Response:
-    """The object, its headers only (HEAD), a range of it, or 304/416."""
+@functools.lru_cache(maxsize=512)
+def _layout(path: str, size: int, mtime_ns: int):
+    return scan_fmp4(path)
+
+
+def _shifted_fields(store: LocalObjectStore, object_key: str, asset: dict, shift: str) -> dict[int, bytes]:
+    """The fMP4's decode times a reel moves (objects are immutable: their layout is cached)."""
+    if asset["kind"] != "hls_fmp4":
+        raise HTTPException(404, "only an HLS fragmented MP4 can be shifted")
+    path = store.path_of(object_key)
+    try:
+        st = path.stat()
+        return shifted_tfdt(path, _layout(str(path), st.st_size, st.st_mtime_ns), TfdtShift.decode(shift))
+    except OSError:
+        raise HTTPException(404, "the object is missing from the store") from None
+    except BoxError as exc:
+        raise HTTPException(422, f"cannot shift {object_key}: {exc}") from None
+
+
+def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dict,
+          fields: dict[int, bytes] | None = None, shift: str | None = None) -> Response:
+    """The object, its headers only (HEAD), a range of it, or 304/416; ``fields``: bytes a reel's
+    decode-time shift writes over it (a representation of its own, with its own ETag)."""
     path = store.path_of(object_key)
     try:
         size = path.stat().st_size
     except OSError:
         raise HTTPException(404, "the object is missing from the store") from None
-    etag = media.etag_of(asset["sha256"])
+    etag = media.etag_of(asset["sha256"] + (f"+{shift}" if shift else ""))
     headers = {"ETag": etag, "Cache-Control": media.CACHE_CONTROL, "Accept-Ranges": "bytes"}
     if media.etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
@@ -99,5 +127,5 @@ def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dic
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=asset["content_type"])
-    return StreamingResponse(media.read_file(path, start, length), status_code=status, headers=headers,
+    return StreamingResponse(media.read_file(path, start, length, fields), status_code=status, headers=headers,
                              media_type=asset["content_type"])
