@@ -11,9 +11,10 @@ from fractions import Fraction
 from pathlib import Path
 
 from hb_clips_assets.domain.contract import ContractError, validate_game_id
-from hb_clips_assets.domain.layout import DataRoot
+from hb_clips_assets.domain.layout import DataRoot, data_root_problem
 from hb_clips_assets.settings import SETTINGS, raw as _setting
 from hb_clips_assets.storage.index.db import redact_url, redact_url_in
+from hb_clips_assets.video.ffmpeg_words import plain_text
 
 # `hb-clips run` exit codes. 3 is not a failure of a partition: every partition ran and what could be cut
 # is indexed and findable, but some clip is missing (set aside) or an ERROR-severity check failed.
@@ -37,8 +38,10 @@ def cmd_run(args) -> int:
     from hb_clips_assets.defs.runner import plan_partitions, run_partitions
 
     data_root = Path(args.data_root or _setting("HB_DATA_ROOT")).resolve()
-    if not data_root.is_dir():
-        print(f"error: data root {data_root} does not exist (run `hb-clips sample-data {data_root}` first)", file=sys.stderr)
+    problem = data_root_problem(data_root)
+    if problem is not None:
+        hint = f" (run `hb-clips sample-data {data_root}` first)" if problem == "does not exist" else ""
+        print(f"error: data root {data_root} {problem}{hint}", file=sys.stderr)
         return EXIT_USAGE
     os.environ["HB_DATA_ROOT"] = str(data_root)  # the resources read it, in this process and in the UI's
     try:
@@ -78,7 +81,7 @@ def _print_summary(outcomes) -> None:
             print(f"game {game_id}: {count} more row(s) rejected with no readable period (listed in each period's metadata)")
     for o in outcomes:
         if not o.success:
-            print(f"\ngame {o.game_id} period {o.period} failed: {o.error}")
+            print(f"\ngame {o.game_id} period {o.period} failed: {plain_text(o.error or 'failed')}")
             if o.hint:
                 print(f"  what to do: {o.hint}")
             continue
@@ -97,13 +100,13 @@ def _print_marks(o) -> None:
               f"the other {o.clips} clip(s) are indexed and findable")
         for r in o.set_aside:
             print(f"  event {r['event_id']} (frames {r['start_frame']}-{r['end_frame']}, event frame {r['event_frame']}): "
-                  f"{r['reason']}; indexed clip: {r['indexed_clip']}")
+                  f"{plain_text(str(r['reason']))}; indexed clip: {r['indexed_clip']}")
         if o.clips_set_aside > len(o.set_aside):
             print(f"  and {o.clips_set_aside - len(o.set_aside)} more (the clips materialization lists them)")
         print(f"  what to do: {SET_ASIDE_HINT}")
     others = {name: text for name, text in o.failed_checks.items() if not (o.clips_set_aside and name == "clips_all_cut")}
     for name, text in others.items():
-        print(f"game {o.game_id} period {o.period}: check {name} failed: {text}")
+        print(f"game {o.game_id} period {o.period}: check {name} failed: {plain_text(str(text))}")
 
 
 def cmd_db(args) -> int:

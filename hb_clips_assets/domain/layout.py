@@ -45,6 +45,22 @@ def video_name_problem(name: str) -> tuple[str | None, str | None]:
         return None, f"period {stem!r} is not one of {', '.join(PERIODS)} (overtime is OT.mp4)"
 
 
+def data_root_problem(path: Path | str) -> str | None:
+    """Why ``path`` cannot be a data root (it does not exist, it is a file, it cannot be listed), or None.
+    The words follow "data root <path> " in a message."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            return "does not exist"
+        if not path.is_dir():
+            return (f"is a file, not a folder: the data root is the folder that holds {SCHEDULE_FILE}, "
+                    f"{METRICS_DIR}/ and {VIDEO_DIR}/")
+        next(path.iterdir(), None)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    return None
+
+
 def checked_period(period: str) -> str:
     if period not in PERIODS:  # never a path from anything but 1, 2, 3, OT
         raise ContractError(f"unknown period {period!r}: expected one of {', '.join(PERIODS)}")

@@ -17,6 +17,7 @@ import numpy as np
 from hb_clips_assets.domain.records import AssetRecord
 from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.storage.store.base import ObjectStore, StoredObject
+from hb_clips_assets.video.ffmpeg_words import ffmpeg_words
 from hb_clips_assets.video.framemark import luma_plane, read_frame_mark
 from hb_clips_assets.video.frametiming import describe_missing
 from hb_clips_assets.video.probe import VideoError, VideoInfo, main_video_stream, probe_video
@@ -108,7 +109,7 @@ def clip_stream_problem(path: Path, start_frame: int, end_frame: int, fps: Fract
 
 
 def first_frame_luma(path: Path) -> np.ndarray:
-    with av.open(str(path)) as container:
+    with av.open(str(path), metadata_errors="replace") as container:
         stream = main_video_stream(container)
         for frame in container.decode(stream) if stream is not None else ():
             return luma_plane(frame)
@@ -121,7 +122,7 @@ def source_frames_luma(info: VideoInfo, indices: list[int]) -> dict[int, np.ndar
     out: dict[int, np.ndarray] = {}
     if not wanted:
         return out
-    with av.open(info.path) as container:
+    with av.open(info.path, metadata_errors="replace") as container:
         stream = main_video_stream(container)  # the stream the probe read (a proxy track may come first)
         key = info.keyframe_at_or_before(wanted[0])
         container.seek(info.pts[key], stream=stream, backward=True, any_frame=False)
@@ -144,8 +145,10 @@ def first_frame_problem(clip: Path, source: VideoInfo, start_frame: int) -> str 
     """
     try:
         first = first_frame_luma(clip)
-    except (VideoError, av.error.FFmpegError) as exc:
-        return f"cannot decode: {exc}"
+    except VideoError as exc:
+        return str(exc)
+    except av.error.FFmpegError as exc:
+        return f"{clip}: cannot decode its first frame: {ffmpeg_words(exc)}"
     try:
         mark = read_frame_mark(first)
     except ValueError:

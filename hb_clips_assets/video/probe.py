@@ -23,6 +23,7 @@ from pathlib import Path
 
 import av
 
+from hb_clips_assets.video.ffmpeg_words import ffmpeg_words
 from hb_clips_assets.video.frametiming import FrameRateError, describe_missing, frame_grid
 from hb_clips_assets.video.mp4boxes import mp4_structure_problem
 
@@ -225,10 +226,10 @@ def probe_video(path: Path | str) -> VideoInfo:
         problem = mp4_structure_problem(path)
         if problem is not None:
             raise VideoError(problem)
-    try:
-        container = av.open(str(path), mode="r")
+    try:  # track names in another encoding than UTF-8 (an old camera's) are no reason to refuse the picture
+        container = av.open(str(path), mode="r", metadata_errors="replace")
     except av.error.FFmpegError as exc:
-        raise VideoError(f"{path}: not a readable video ({exc.strerror or exc})") from None
+        raise VideoError(f"{path}: not a readable video ({ffmpeg_words(exc)})") from None
     with container:
         stream = main_video_stream(container)
         if stream is None:
@@ -310,7 +311,8 @@ def _read_packets(path: Path, stream) -> tuple[list[int], list[int], set[int], i
             if packet.is_keyframe:
                 keys.add(packet.pts)
     except av.error.FFmpegError as exc:
-        raise VideoError(f"{path}: corrupt video data ({exc.strerror or exc})") from None
+        raise VideoError(f"{path}: damaged video data after {len(shown) + len(hidden)} frames: "
+                         f"{ffmpeg_words(exc)}") from None
     shown.sort()
     hidden.sort()
     return shown, hidden, keys, first
