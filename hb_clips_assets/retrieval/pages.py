@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Integer, String, bindparam, case, func, literal, select, tuple_, union_all
+from sqlalchemy import (Connection, Integer, String, any_, bindparam, case, func, literal, literal_column, null, select,
+                        tuple_, union_all)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from hb_clips_assets.retrieval.plan import Plan, game_sort_key, scheduled_order
@@ -85,28 +87,43 @@ class Cursor:
         return (self.period, self.event_frame, self.event_id, self.clip_id)
 
 
-def attachment_columns(dialect: str) -> list:
-    """A clip's assets and tags as two JSON columns of its row (correlated subqueries on the
-    primary keys of clip_assets and clip_tags): a page comes back in one statement, not a second
-    one for its assets and tags. See :func:`attachments_of`."""
+_ASSET_COLUMNS = ("kind", "object_key", "uri", "bytes", "sha256", "content_type")
+
+
+@functools.cache  # one statement per dialect, built once: building it cost a page 0.3 ms
+def _attachments_statement(dialect: str):
     a, t = ClipAsset.__table__.c, ClipTag.__table__.c
-    agg, obj = (func.json_agg, func.json_build_object) if dialect == "postgresql" else (
-        func.json_group_array, func.json_object)
-    asset = obj("kind", a.kind, "object_key", a.object_key, "uri", a.uri, "bytes", a.bytes, "sha256", a.sha256,
-                "content_type", a.content_type)
-    return [select(agg(asset)).where(a.clip_id == Clip.clip_id).scalar_subquery().label("assets_json"),
-            select(agg(obj("tag", t.tag, "value", t.value))).where(t.clip_id == Clip.clip_id)
-            .scalar_subquery().label("tags_json")]
+    if dialect == "postgresql":  # one array parameter, as in plan.one_of: the statement text never changes
+        ids = bindparam("ids", type_=ARRAY(String))
+        of_assets, of_tags = a.clip_id == any_(ids), t.clip_id == any_(ids)
+    else:
+        ids = bindparam("ids", expanding=True)
+        of_assets, of_tags = a.clip_id.in_(ids), t.clip_id.in_(ids)
+    assets = select(literal_column("'a'"), a.clip_id, *(a[c] for c in _ASSET_COLUMNS)).where(of_assets)
+    tags = select(literal_column("'t'"), t.clip_id, t.tag, t.value, *(null() for _ in _ASSET_COLUMNS[2:])).where(of_tags)
+    return union_all(assets, tags)
 
 
-def attachments_of(row) -> tuple[list[dict], dict[str, str]]:
-    """(asset rows by kind, tags by name) of a row read with :func:`attachment_columns`."""
-    def parsed(value):  # PostgreSQL's json arrives parsed, SQLite's as text; no rows: NULL or []
-        return json.loads(value) if isinstance(value, str) else (value or [])
+def read_attachments(conn: Connection, clip_ids: list[str]) -> dict[str, tuple[list[dict], dict[str, str]]]:
+    """Each clip's (asset rows by kind, tags by name), in one statement over the primary keys of
+    clip_assets and clip_tags.
 
-    assets = sorted(parsed(row["assets_json"]), key=lambda a: a["kind"])
-    tags = sorted(parsed(row["tags_json"]), key=lambda t: t["tag"])
-    return [{"clip_id": row["clip_id"], **a} for a in assets], {t["tag"]: t["value"] for t in tags}
+    A second statement, not correlated JSON subqueries in the page's own: on PostgreSQL building
+    and parsing 100 JSON values cost a page of 50 about 4 ms, this statement about 2.
+    """
+    found: dict[str, tuple[list[dict], dict[str, str]]] = {c: ([], {}) for c in clip_ids}
+    if not clip_ids:
+        return found
+    rows = conn.execute(_attachments_statement(conn.dialect.name), {"ids": list(clip_ids)}).all()
+    # assets before tags, each by kind or name: the order the results list them in
+    for src, clip_id, name, key, uri, size, sha256, content_type in sorted(rows, key=lambda r: (r[0], r[2])):
+        owner = found[clip_id]
+        if src == "a":
+            owner[0].append({"clip_id": clip_id, "kind": name, "object_key": key, "uri": uri, "bytes": size,
+                             "sha256": sha256, "content_type": content_type})
+        else:
+            owner[1][name] = key
+    return found
 
 
 class GameCounts:
@@ -186,7 +203,6 @@ class PageRows:
 class _Pager:
     def __init__(self, conn: Connection, planned: Plan, refs: References, cursor: Cursor | None):
         self.conn, self.planned, self.refs = conn, planned, refs
-        self.attachments = attachment_columns(planned.dialect)
         self.counts = GameCounts(planned)
         self.order, self.tail = game_order(planned, refs)
         self.start, self.same_game = self._resume(cursor) if cursor is not None else (0, False)
@@ -233,7 +249,7 @@ class _Pager:
             yield from ((g, rest[g]) for g in sorted(rest) if g not in listed and (tail_after is None or g > tail_after))
 
     def read(self, parts: list[tuple[str, int, int]], after: Cursor | None = None, span: int | None = None) -> list:
-        """The rows of (game, skip, take) parts, in page order, with their assets and tags.
+        """The rows of (game, skip, take) parts, in page order (their assets and tags: :func:`read_attachments`).
 
         ``span``: how many clips match in the parts' games. When that is about a page (a few clips
         in each of many games), one statement over those games reads them all; else each game is
@@ -245,14 +261,14 @@ class _Pager:
                 rank = func.array_position(bindparam(None, games, type_=ARRAY(String)), Clip.game_id)
             else:
                 rank = case({game: i for i, game in enumerate(games)}, value=Clip.game_id)
-            stmt = (select(Clip.__table__, *self.attachments)
+            stmt = (select(Clip.__table__)
                     .where(*self.planned.conditions, self.planned.one_of(Clip.game_id, games))
                     .order_by(rank, *IN_GAME_ORDER)
                     .offset(parts[0][1] or None).limit(sum(take for _g, _s, take in parts)))
             return list(self.conn.execute(stmt).mappings())
         selects = []
         for rank, (game, skip, take) in enumerate(parts):
-            stmt = select(Clip.__table__, *self.attachments, literal(rank, Integer).label("page_rank")).where(
+            stmt = select(Clip.__table__, literal(rank, Integer).label("page_rank")).where(
                 *self.planned.conditions, Clip.game_id == game)
             if after is not None:
                 stmt = stmt.where(tuple_(*IN_GAME_ORDER) > tuple_(*after.key))

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from hb_clips_assets.domain.reference import RosterPlayer, ScheduledGame
 from hb_clips_assets.retrieval.access import visibility_condition
-from hb_clips_assets.retrieval.pages import Cursor, attachment_columns, attachments_of, read_page
+from hb_clips_assets.retrieval.pages import Cursor, read_attachments, read_page
 from hb_clips_assets.retrieval.plan import engine_of, plan
 from hb_clips_assets.storage.index.db import reading
 from hb_clips_assets.retrieval.query import MAX_LIMIT, ClipQuery
@@ -58,7 +58,8 @@ def find_clips(
     url_for = choose_url_for(url_for, store, url_expires_s)
     with reading(engine) as conn:
         page = read_page(conn, planned, refs, query.limit, None if cursor else query.offset, cursor)
-    items = [clip_result(r, refs, *attachments_of(r), url_for) for r in page.rows]
+        attached = read_attachments(conn, [r["clip_id"] for r in page.rows])
+    items = [clip_result(r, refs, *attached[r["clip_id"]], url_for) for r in page.rows]
     next_after = Cursor.of(page.rows[-1]).encode(query) if page.more and page.rows else None
     return ClipPage(items, page.total, query.limit, None if cursor else query.offset, query, planned.games,
                     total_is_exact=page.exact, next_after=next_after)
@@ -95,11 +96,11 @@ def get_clip(
     if visible is not None:
         conditions.append(visible)
     with reading(engine) as conn:
-        stmt = select(Clip.__table__, *attachment_columns(conn.dialect.name)).where(*conditions)
-        row = conn.execute(stmt).mappings().first()
-    if row is None:
-        return None
-    return clip_result(row, refs, *attachments_of(row), url_for)
+        row = conn.execute(select(Clip.__table__).where(*conditions)).mappings().first()
+        if row is None:
+            return None
+        attached = read_attachments(conn, [row["clip_id"]])
+    return clip_result(row, refs, *attached[row["clip_id"]], url_for)
 
 
 def asset_by_key(engine_or_index, object_key: str) -> tuple[dict, dict] | None:
