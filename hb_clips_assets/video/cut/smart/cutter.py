@@ -122,7 +122,7 @@ class SmartCut:
                                         start, plan.k, free[0], self.thumbnail,
                                         idr_at=max(0, plan.k - start - VERIFY_BEFORE_JOIN))
                 if plan.x < end:
-                    tail = encode_tail(stream, settings, tail_source(pkts, seq, plan), plan.x, end, free[1],
+                    tail = encode_tail(stream, settings, tail_source(pkts, seq, plan, self.event), plan.x, end, free[1],
                                        avcc.sps[0], self.thumbnail)
                 body = seq[plan.body_from : plan.body_to]
             order = decode_order(head, body, tail, start, self.frames)

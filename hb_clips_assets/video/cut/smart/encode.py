@@ -73,7 +73,8 @@ def encode_range(stream: SourceStream, settings: EncodeSettings, pkts: list[Sour
     """Re-encode the source frames [first, stop), decoding ``pkts`` (which start at an
     IDR or at the clip's first keyframe); the event frame, if among them, becomes the thumbnail.
     Pictures that nothing needs are not decoded: those outside the range that are no
-    reference. ``idr_at``: the range's frame that also starts an IDR (besides its first),
+    reference (unless it is the event frame: a tail decoded from before the event saves
+    the thumbnail on the way). ``idr_at``: the range's frame that also starts an IDR (besides its first),
     so that the join after the range can be verified by decoding from there."""
     src = stream.info
     dec = stream.decoder()
@@ -99,12 +100,12 @@ def encode_range(stream: SourceStream, settings: EncodeSettings, pkts: list[Sour
     def frame_in(frame):
         nonlocal written
         index = frame_index(src, frame)
+        if index == thumbnail.event:
+            thumbnail.save(frame)
         if not first <= index < stop:
             return
         if index != first + written:
             raise Fallback(f"decoding for re-encode: expected frame {first + written}, got {index}")
-        if index == thumbnail.event:
-            thumbnail.save(frame)
         frame = encoder_frame(frame, written, enc.time_base, settings.pix_fmt)
         if idr_at and written == idr_at:
             frame.pict_type = av.video.frame.PictureType.I
@@ -114,8 +115,8 @@ def encode_range(stream: SourceStream, settings: EncodeSettings, pkts: list[Sour
     for p in pkts:
         if written >= stop - first:
             break
-        if not p.ref and not first <= p.index < stop:
-            continue  # a picture outside the range that no other picture references
+        if not p.ref and not first <= p.index < stop and (thumbnail.done or p.index != thumbnail.event):
+            continue  # a picture outside the range that no other picture references (nor the thumbnail)
         for frame in dec.decode(stream.packet(p)):
             frame_in(frame)
     if written < stop - first:

@@ -26,23 +26,28 @@ def escape(rbsp: bytes) -> bytes:
 
 
 class _Reader:
+    """Bits of an RBSP from its start; the header is read from one integer of its first bytes."""
+
+    WINDOW = 96  # bytes: the longest header (weight tables of 32 references) fits
+
     def __init__(self, data: bytes):
-        self.data, self.pos = data, 0
+        head = data[: self.WINDOW]
+        self.n = len(head) * 8
+        self.big, self.pos = int.from_bytes(head, "big"), 0
 
     def u(self, n: int) -> int:
-        v = 0
-        for _ in range(n):
-            v = (v << 1) | ((self.data[self.pos >> 3] >> (7 - (self.pos & 7))) & 1)
-            self.pos += 1
-        return v
+        if self.pos + n > self.n:
+            raise IndexError("slice header longer than its window")
+        self.pos += n
+        return (self.big >> (self.n - self.pos)) & ((1 << n) - 1)
 
     def ue(self) -> int:
-        zeros = 0
-        while self.u(1) == 0:
-            zeros += 1
-            if zeros > 31:
-                raise H264Error("bad exp-Golomb code in a slice header")
-        return (1 << zeros) - 1 + self.u(zeros)
+        rest = self.big & ((1 << (self.n - self.pos)) - 1)
+        zeros = self.n - self.pos - rest.bit_length()
+        if zeros > 31 or not rest:
+            raise H264Error("bad exp-Golomb code in a slice header")
+        self.pos += zeros
+        return self.u(zeros + 1) - 1
 
     def se(self) -> int:
         k = self.ue()
