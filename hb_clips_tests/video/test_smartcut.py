@@ -121,17 +121,20 @@ def test_b_pyramid_many_gops(src_short_gop, tmp_path, start, end):
 
 @pytest.mark.parametrize(
     "start,end,path",
-    [(119, 200, "full"), (120, 240, "full"), (121, 250, "full"), (235, 245, "full"), (0, 200, "smart"), (0, 360, "smart")],
+    [(119, 200, "smart"), (120, 240, "smart"), (121, 250, "smart"), (235, 245, "smart"), (0, 200, "smart"),
+     (0, 360, "smart"), (121, 239, "full"), (1, 119, "full")],
 )
 def test_open_gop_source_is_right(src_open_gop, tmp_path, start, end, path):
-    """Only the first I-frame is an IDR: an open-GOP I-frame never starts a body (its leading
-    pictures refer to the GOP before), but a body from the IDR may run through it."""
+    """Only the first I-frame is an IDR; the others are recovery points: a body may start at
+    one (rewritten as an IDR, its leading pictures re-encoded in the head) or run through it.
+    A clip with neither inside is re-encoded whole."""
     source = probe_video(src_open_gop)
     result = smart_cut_clip(source, start, end, start, tmp_path)
     check_clip(source, result, start, end, start, audio=True)
     assert result.path == path, result.reason
+    assert openh264_marks(result.mp4_path, source.width, source.height) == list(range(start, end))
     if path == "full":
-        assert "IDR" in result.reason
+        assert "IDR" in result.reason and result.copied_frames == 0
 
 
 @pytest.mark.parametrize("start,end", [(119, 240), (100, 240), (0, 360), (119, 241), (100, 300), (120, 239),
