@@ -35,7 +35,7 @@ def src_open_gop(video_dir) -> Path:
 # ------------------------------------------------------------------------------------------------ markers
 # One place says which tests are slow and which talk to servers, so `pytest -m "not slow"` is the inner
 # loop (seconds to a couple of minutes) while `make test` still runs everything.
-# slow: real Dagster instances/daemons/webservers, OS-process fault injection, Celery, fuzzing.
+# slow: real Dagster instances/daemons/webservers, OS-process fault injection, Celery, fuzzing, a browser.
 SLOW_PATHS = (
     "faults/",
     "defs/test_daemon_e2e.py",
@@ -43,6 +43,7 @@ SLOW_PATHS = (
     "defs/test_dagster_postgres.py",
     "defs/test_graphql.py",
     "retrieval/api/test_fuzz.py",
+    "retrieval/room/test_room_browser.py",  # Chromium against a real `hb-clips serve` (about a minute)
 )
 # server: a real PostgreSQL, fake-gcs-server or RabbitMQ (see servers/; CI requires them).
 SERVER_FIXTURES = {"postgres_server", "postgres_url", "private_postgres", "fake_gcs", "gcs_bucket"}

@@ -145,7 +145,9 @@ def cmd_serve(args) -> int:
     except (RetrievalError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"hb-clips API on http://{args.host}:{args.port}/api/v2/clips/ (OpenAPI: /openapi.json, docs: /docs)")
+    base = f"http://{args.host}:{args.port}"
+    print(f"clip room on {base}/ (sign in with an API key); REST API under {base}/api/v2/clips/ "
+          f"(docs: {base}/docs, {base}/redoc, work offline; OpenAPI: /openapi.json)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -186,7 +188,7 @@ def add_retrieval_commands(sub) -> None:
     p.add_argument("--store-url", help="object store (default $HB_STORE_URL)")
     p.set_defaults(func=cmd_find)
 
-    p = sub.add_parser("serve", help="serve the REST API (FastAPI + uvicorn): /api/v2/clips/ ...")
+    p = sub.add_parser("serve", help="serve the clip room (/) and the REST API (FastAPI + uvicorn): /api/v2/clips/ ...")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--log-level", default="info")

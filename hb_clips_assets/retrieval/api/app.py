@@ -6,6 +6,8 @@
     GET /api/v2/clips/export/{format}     the matching clips as a Sportscode XML or OTIO playlist
     GET /api/v2/media/{object_key}        a local-store object (Range, ETag, Cache-Control)
     GET /api/v2/health                    liveness (no key needed)
+    GET /api/v2/whoami, /api/v2/links     the key's role and team; fresh signed links (the clip room's)
+    GET /                                 the clip room (hb_clips_assets.retrieval.room); /docs, /redoc offline
 
 Every data route needs an ``X-API-Key`` header (401 without one). A key
 sees only its team's games unless its role is admin; another team's clip is
@@ -21,12 +23,14 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import JSONResponse
 
 from hb_clips_assets.retrieval import QueryError
 from hb_clips_assets.retrieval.api.dependencies import ReloadingReferences
-from hb_clips_assets.retrieval.api.routers import clips, exports, media, meta, reel, stats
+from hb_clips_assets.retrieval.api.routers import clips, exports, media, meta, reel, session, stats
 from hb_clips_assets.retrieval.api.settings import ApiSettings
+from hb_clips_assets.retrieval.room import mount_room
 from hb_clips_assets.retrieval.service import open_retrieval
 
 
@@ -46,7 +50,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         yield
         retrieval.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files shipped in fastapi-offline: /docs works with no internet
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="hb-clips",
         version="2.0",
@@ -61,6 +66,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(QueryError, _query_error)
     # the order of the routes as they have always been listed in the OpenAPI document
     for router in (meta.router, clips.listing, stats.router, exports.router, reel.router, clips.router,
-                   media.router):
+                   media.router, session.router):
         app.include_router(router)
+    mount_room(app)  # the clip room at / (its files under /room/)
     return app
