@@ -1,0 +1,170 @@
+"""GET /api/v2/clips/reel.m3u8 from a real server, read by an independent HLS client: the FFmpeg CLI
+decodes a reel of real cut clips (smart and full cuts) over HTTP without an error, every frame of
+every clip in order (by the frames' own marks), the audio within a frame of the video throughout
+(by the sync beeps); the playlist passes the m3u8 parser and the RFC 8216 checks; a key sees only its
+teams' clips, and every segment link of a reel is refused once tampered or expired."""
+from __future__ import annotations
+
+import subprocess
+import time
+import urllib.parse
+from fractions import Fraction
+from pathlib import Path
+
+import httpx
+import m3u8
+import numpy as np
+import pytest
+
+from hb_clips_assets.domain.records import Segment
+from hb_clips_assets.pipeline.cutting import produce_clips
+from hb_clips_assets.retrieval.api import media
+from hb_clips_assets.retrieval.api.app import create_app
+from hb_clips_assets.retrieval.api.settings import ApiKey, ApiSettings
+from hb_clips_assets.sample import ffmpeg_exe
+from hb_clips_assets.sample.video import write_audio_wav, write_marked_video
+from hb_clips_assets.storage.index.repository import MediaIndex
+from hb_clips_assets.storage.store.local import LocalObjectStore
+from hb_clips_assets.video.cut import EncodeSettings
+from hb_clips_assets.video.framemark import read_frame_mark
+from hb_clips_assets.video.probe import probe_video
+from hb_clips_tests.retrieval.api.server import serve
+from hb_clips_tests.video.test_hls import rfc8216_problems
+
+FPS = Fraction(60000, 1001)
+W, H = 320, 180
+ADMIN, WSH = "admin-key-0123456789abcdef", "wsh-coach-key-0123456789ab"
+SECRET = b"reel-test-secret"
+# (game, event, start, end, cutter): overlapping windows, a full re-encode between smart cuts
+CLIPS = [("R1", "e1", 37, 250, "smart"), ("R1", "e2", 130, 400, "full"), ("R1", "e3", 305, 547, "smart"),
+         ("R2", "w1", 70, 300, "smart")]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reel")
+    data = root / "data"
+    data.mkdir()
+    (data / "schedule.csv").write_text("game_id,date,home,away\nR1,2026-01-10,MTL,CHI\nR2,2026-01-11,WSH,NYR\n")
+    (data / "roster.csv").write_text("player_id,name,team,position,aliases\n8480018,Nick Suzuki,MTL,C,\n"
+                                     "8471214,Alex Ovechkin,WSH,LW,\n")
+    write_audio_wav(root / "beeps.wav", 600, FPS, seed=7)
+    source = probe_video(write_marked_video(root / "1.mp4", 600, FPS, W, H, audio_wav=root / "beeps.wav"))
+    store, index = LocalObjectStore(root / "store"), MediaIndex(f"sqlite:///{root / 'media.db'}")
+    for game in ("R1", "R2"):
+        records = []
+        for g, event, start, end, cutter in CLIPS:
+            if g != game:
+                continue
+            team, opponent = ("MTL", "CHI") if game == "R1" else ("WSH", "NYR")
+            player = "8480018" if game == "R1" else "8471214"
+            seg = Segment(game, "1", event, "goal", player, team, opponent, "O", "PP", "00:00:01:00", start + 20,
+                          start, end, FPS.numerator, FPS.denominator, {})
+            (outcome,), failures = produce_clips([seg], source, "b" * 64, store, index, EncodeSettings(cutter=cutter),
+                                                 hls=True, scratch_dir=root / "scratch")
+            assert not failures and {a.kind for a in outcome.record.assets} >= {"hls", "hls_fmp4"}
+            records.append(outcome.record)
+        index.write_partition(game, "1", records)
+    index.dispose()
+    settings = ApiSettings(data_root=str(data), db_url=f"sqlite:///{root / 'media.db'}", store_url=str(root / "store"),
+                           keys={ADMIN: ApiKey("admin"), WSH: ApiKey("coach", "WSH")}, media_secret=SECRET)
+    with serve(create_app(settings)) as base, httpx.Client(base_url=base, timeout=20) as client:
+        yield {"base": base, "client": client, "store": root / "store"}
+
+
+def reel(api, key=ADMIN, **params) -> httpx.Response:
+    return api["client"].get("/api/v2/clips/reel.m3u8", params=params, headers={"X-API-Key": key})
+
+
+def ffmpeg(url: str, *out: str, key: str | None = ADMIN) -> subprocess.CompletedProcess:
+    """The FFmpeg CLI reading ``url`` (the key in a header: FFmpeg sends it for the playlist and segments).
+
+    ``-http_seekable 0 -http_persistent 0``: FFmpeg 9's HLS reader, given a seekable HTTP source (any
+    server answering Range requests with 206), demuxes only the first fragment of a byte-ranged fMP4 and
+    then reports a clean EOF; not seekable but on one kept-alive connection, it reads a new range's
+    answer as the rest of the one before ("Unexpected offset"). One request per byte range, not
+    seekable: every fragment. (The same bytes from files decode in full with no option.)"""
+    auth = ["-headers", f"X-API-Key: {key}\r\n"] if key else []
+    return subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", *auth, "-http_seekable", "0", "-http_persistent", "0", "-i", url, *out],
+                          capture_output=True, timeout=120)
+
+
+def test_ffmpeg_plays_a_reel_frame_exact_with_audio_in_sync(api):
+    r = reel(api, game="R1")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/vnd.apple.mpegurl") and r.headers["x-clip-count"] == "3"
+    listing = f"{api['base']}/api/v2/clips/reel.m3u8?game=R1"
+    assert ffmpeg(listing, "-f", "null", "-", key=None).returncode != 0  # no key, no reel (401)
+    run = ffmpeg(listing, "-f", "null", "-")
+    assert run.returncode == 0 and run.stderr.decode().strip() == ""
+    raw = ffmpeg(listing, "-map", "0:v", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-")
+    frames = np.frombuffer(raw.stdout, np.uint8).reshape(-1, H, W)
+    want = [i for g, _, start, end, _ in CLIPS if g == "R1" for i in range(start, end)]
+    assert len(frames) == len(want) == 213 + 270 + 242
+    assert [read_frame_mark(f.copy()) for f in frames] == want  # every clip, in order: none lost or doubled
+    # A/V sync: each beep (at source frames 0, 60, 120, ...) starts within a frame of its frame's time
+    video = ffmpeg(listing, "-copyts", "-map", "0:v", "-fps_mode", "passthrough", "-c:v", "rawvideo",
+                   "-pix_fmt", "gray", "-f", "framecrc", "-")
+    vpts = [int(l.split(",")[2]) for l in video.stdout.decode().splitlines() if l and not l.startswith("#")]
+    vtb = next(l for l in video.stdout.decode().splitlines() if l.startswith("#tb 0:")).split(":")[1].strip()
+    vtb = Fraction(vtb)
+    audio = ffmpeg(listing, "-copyts", "-map", "0:a", "-ac", "1", "-c:a", "pcm_s16le", "-f", "framecrc", "-")
+    packets = [l.split(",") for l in audio.stdout.decode().splitlines() if l and not l.startswith("#")]
+    pcm = ffmpeg(listing, "-map", "0:a", "-ac", "1", "-f", "s16le", "-").stdout
+    x = np.abs(np.frombuffer(pcm, "<i2").astype(np.float32) / 32767)
+    t = np.concatenate([int(p[2]) / 48000 + np.arange(int(p[4]) // 2) / 48000 for p in packets])
+    assert len(t) == len(x)
+    envelope = np.convolve(x, np.ones(48) / 48, "same")
+    onsets = t[np.flatnonzero((envelope[1:] > 0.15) & (envelope[:-1] <= 0.15)) + 1]
+    checked = 0
+    for k, mark in enumerate(want):
+        if mark % 60 == 0 and k > 0 and want[k - 1] == mark - 1:  # a beep frame with its audio lead-in in the clip
+            at = float(vpts[k] * vtb)
+            assert float(np.min(np.abs(onsets - at))) <= float(1 / FPS), (mark, at)
+            checked += 1
+    assert checked >= 9  # every clip has beeps
+
+
+def test_the_reel_playlist_is_valid(api):
+    r = reel(api, game="R1")
+    text = r.text
+    sizes = {}
+    for seg in m3u8.loads(text).segments:
+        path = urllib.parse.urlsplit(seg.uri).path.removeprefix("/api/v2/media/")
+        sizes[seg.uri.split("?")[0]] = (api["store"] / path).stat().st_size
+    assert rfc8216_problems(text, sizes) == []
+    playlist = m3u8.loads(text)
+    starts = [i for i, s in enumerate(playlist.segments) if s.discontinuity]
+    assert len(starts) == 2 and text.count("#EXT-X-MAP:") == 3 and text.count("#EXT-X-PROGRAM-DATE-TIME:") == 3
+    assert [l.split('X-EVENT-ID="')[1].split('"')[0] for l in text.splitlines() if "DATERANGE" in l] == ["e1", "e2", "e3"]
+
+
+def test_a_reel_is_scoped_like_the_listing(api):
+    assert reel(api, key=WSH, game="R1").status_code == 404  # another team's game, asked for by id
+    mine = reel(api, key=WSH)
+    assert mine.status_code == 200 and mine.headers["x-clip-count"] == "1"
+    assert "/R1/" not in mine.text and 'X-EVENT-ID="w1"' in mine.text
+    assert reel(api, key=WSH, event="shot").status_code == 404  # nothing to play
+    assert reel(api, key="wrong-key-0123456789abcdef").status_code == 401
+    assert reel(api, game="R1", plyer="x").status_code == 422
+    q = reel(api, q="power play goals by Suzuki")
+    assert q.status_code == 200 and q.headers["x-clip-count"] == "3"
+
+
+def test_every_segment_link_is_refused_once_tampered_or_expired(api):
+    client = api["client"]
+    uris = sorted({s.uri for s in m3u8.loads(reel(api, game="R1").text).segments})
+    assert len(uris) == 3
+    for uri in uris:
+        parts = urllib.parse.urlsplit(uri)
+        q = dict(urllib.parse.parse_qsl(parts.query))
+        good = client.get(uri, headers={"Range": "bytes=0-99"})
+        assert good.status_code == 206 and len(good.content) == 100
+        key = parts.path.removeprefix("/api/v2/media/")
+        other_shift = q["shift"].replace("_", "_1", 1)
+        for changed in ({**q, "shift": other_shift}, {**q, "sig": q["sig"][:-2] + "AA"},
+                        {k: v for k, v in q.items() if k != "shift"}, {**q, "exp": str(int(q["exp"]) + 60)}):
+            bad = client.get(f"{parts.path}?{urllib.parse.urlencode(changed)}")
+            assert bad.status_code == 401, (uri, changed)
+        expired = media.signed_query(SECRET, key, 60, now=time.time() - 3600, shift=q["shift"])
+        assert client.get(f"{parts.path}?{expired}").status_code == 401
