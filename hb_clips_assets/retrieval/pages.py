@@ -146,7 +146,7 @@ class GameCounts:
         return stmt.group_by(column)
 
     def per_game(self, conn: Connection, games: list[str] | None = None) -> dict[str, int]:
-        return {g: int(n) for g, n in conn.execute(self._grouped(games)) if n}
+        return {g: int(n) for g, n in conn.execute(self._grouped(games)).all() if n}  # all(): one fetch, not one a row
 
     def start(self, conn: Connection, first: list[str]) -> tuple[int, bool, dict[str, int] | None, dict | None]:
         """(total, exact, every game's count or None, the counts of the ``first`` games or None).
@@ -169,10 +169,10 @@ class GameCounts:
         if part is not None and planned.few_games() and planned.games is None:
             # the filters the count tables hold name the candidate games: count the clips of those only
             t = part
-            games = sorted(conn.execute(select(t.c.game_id).where(*planned.conditions_on(t)).distinct()).scalars())
+            games = sorted(conn.execute(select(t.c.game_id).where(*planned.conditions_on(t)).distinct()).scalars().all())
             self.conditions.append(planned.one_of(Clip.game_id, games))
         capped = select(Clip.game_id).where(*self.conditions).limit(COUNT_CAP).subquery()
-        known = {g: int(n) for g, n in conn.execute(select(capped.c.game_id, func.count()).group_by(capped.c.game_id))}
+        known = {g: int(n) for g, n in conn.execute(select(capped.c.game_id, func.count()).group_by(capped.c.game_id)).all()}
         total = sum(known.values())
         if total < COUNT_CAP:
             return total, True, known, known
@@ -265,7 +265,7 @@ class _Pager:
                     .where(*self.planned.conditions, self.planned.one_of(Clip.game_id, games))
                     .order_by(rank, *IN_GAME_ORDER)
                     .offset(parts[0][1] or None).limit(sum(take for _g, _s, take in parts)))
-            return list(self.conn.execute(stmt).mappings())
+            return self.conn.execute(stmt).mappings().all()
         selects = []
         for rank, (game, skip, take) in enumerate(parts):
             stmt = select(Clip.__table__, literal(rank, Integer).label("page_rank")).where(
@@ -276,11 +276,11 @@ class _Pager:
         if not selects:
             return []
         if len(selects) == 1:
-            return list(self.conn.execute(selects[0]).mappings())
+            return self.conn.execute(selects[0]).mappings().all()
         # SQLite takes LIMIT in a compound SELECT only inside subqueries
         both = union_all(*(select(s.subquery()) for s in selects)).subquery()
         order = [both.c.page_rank] + [both.c[c.name] for c in IN_GAME_ORDER]
-        return list(self.conn.execute(select(both).order_by(*order)).mappings())
+        return self.conn.execute(select(both).order_by(*order)).mappings().all()
 
     def page(self, limit: int, offset: int | None, cursor: Cursor | None) -> PageRows:
         rows: list = []

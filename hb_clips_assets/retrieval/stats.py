@@ -92,7 +92,7 @@ def clip_stats(
         if planned.visibility is not None and planned.covered:
             planned = _by_visible_games(conn, planned)
         parts = [_part(planned, i, column) for i, column in enumerate(PARTS)]  # in one statement: one round trip
-        for part, key, n, duration, size in conn.execute(union_all(*parts)):
+        for part, key, n, duration, size in conn.execute(union_all(*parts)).all():
             rows[part].append((key, int(n), float(duration or 0) if PARTS[part] != "kind" else int(size or 0)))
     by_game, by_type, by_player, by_kind = rows
     games = sorted(by_game, key=lambda r: game_sort_key(r[0], refs))
