@@ -575,7 +575,7 @@ def assert_store_only_holds_game_objects(env):
     for p in env["store"].rglob("*"):
         if p.is_file():
             rel = p.relative_to(env["store"]).parts
-            assert rel[0] in ("clips", "thumbnails") and rel[1] == GAME and not p.name.startswith("."), p
+            assert rel[0] in ("clips", "thumbnails", "hls") and rel[1] == GAME and not p.name.startswith("."), p
 
 
 def test_pipeline_hostile_rows_are_counted_and_stored_verbatim(env):
@@ -615,7 +615,8 @@ def test_pipeline_hostile_rows_are_counted_and_stored_verbatim(env):
     with index.engine.connect() as conn:
         tags = set(conn.exec_driver_sql("select tag, value from media.clip_tags").all())
         assert conn.exec_driver_sql("select count(*) from media.clips").scalar() == 6
-        assert conn.exec_driver_sql("select count(*) from media.clip_assets").scalar() == 12
+        kinds = dict(conn.exec_driver_sql("select kind, count(*) from media.clip_assets group by kind").all())
+        assert kinds["mp4"] == kinds["thumbnail"] == 6  # each clip's MP4 and JPEG (and its HLS rendition's objects)
     assert ("shot_type", SQL) in tags and ("detail", "Robert'); DROP TABLE clip_tags;--") in tags
     assert ("detail", FORMULA) in tags and ("shot_type", "@SUM(A1:A9)") in tags and ("event_id_raw", "e1") in tags
     # the formula's | is escaped in the markdown table of segments (it would split a column otherwise)
