@@ -140,10 +140,11 @@ class VideoInfo:
             "hidden_frames": self.hidden_frames,
             "hidden_inside": self.hidden_inside,
             "timecode_start": self.timecode_start,
-            "video_stream": self.stream_index,
-            "video_stream_choice": self.stream_choice,
-            "missing_frame_count": len(self.missing),
-            "missing_frames": describe_missing(self.missing) if self.missing else None,
+            # said only where there is something to say: a stream chosen among several, dropped frames
+            **({"video_stream": self.stream_index, "video_stream_choice": self.stream_choice}
+               if self.stream_choice else {}),
+            **({"missing_frame_count": len(self.missing), "missing_frames": describe_missing(self.missing)}
+               if self.missing else {}),
         }
 
     def notes(self) -> list[str]:

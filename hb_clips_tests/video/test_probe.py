@@ -125,3 +125,4 @@ def test_the_main_video_stream_is_the_default_then_the_largest(real_and_proxy, t
 def test_one_video_stream_needs_no_choice(src_25_silent):
     info = probe_video(src_25_silent)
     assert info.stream_index == 0 and info.stream_choice is None
+    assert "video_stream" not in info.timeline() and "missing_frames" not in info.timeline()
