@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hb_clips_tests.retrieval.room.browser import OffHost, chromium_or_skip
+from hb_clips_tests.retrieval.room.browser import OFF_HOST, OffHost, chromium_or_skip
 from hb_clips_tests.retrieval.room.sample import cut_sample
 from hb_clips_tests.retrieval.room.server import ADMIN, serve_process
 
@@ -42,7 +42,7 @@ def context(chromium):
     """A fresh browser context; every request not to 127.0.0.1 is refused, and none may be made."""
     off_host = OffHost()
     ctx = chromium.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
-    ctx.route("**/*", off_host.route)
+    ctx.route(OFF_HOST, off_host.route)
     ctx.off_host = off_host
     yield ctx
     ctx.close()
@@ -50,8 +50,11 @@ def context(chromium):
 
 
 @pytest.fixture(scope="session")
-def screenshots(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("clip-room-screenshots", numbered=False)
+def screenshots() -> Path:
+    """Screenshots for a person to look at, in the project's var/ (ignored by git; pytest's temporary
+    folders are removed after a few runs). The folder is printed at the end of the run."""
+    folder = Path(__file__).resolve().parents[3] / "var" / "test-screenshots" / "clip-room"
+    folder.mkdir(parents=True, exist_ok=True)
     _SCREENSHOTS.append(folder)
     return folder
 

@@ -88,7 +88,8 @@ def test_plain_language_search_shows_the_apis_clips_chips_and_a_link_that_reprod
 
 def test_a_click_plays_the_clip_and_its_duration_is_its_frames(room_server, context, screenshots):
     page = context.new_page()
-    sign_in(page, room_server["base"], ADMIN, path="/?q=" + REQUEST.replace(" ", "+"))
+    sign_in(page, room_server["base"], ADMIN, path="/?q=nice+Caps+vs+NYR")
+    assert card_ids(page) == api_ids(room_server, q="nice Caps vs NYR")
     page.screenshot(path=str(screenshots / "clip-room-results.png"))
     first = api_clip(room_server, card_ids(page)[0])
     page.click("#results li:first-child button")
@@ -102,6 +103,7 @@ def test_a_click_plays_the_clip_and_its_duration_is_its_frames(room_server, cont
     assert at == pytest.approx((first["event_frame"] - first["start_frame"] + 0.5) / frames, abs=1e-6)
     page.keyboard.press("e")  # to the event frame, for the screenshot
     assert shown_frame_mark(page) == first["event_frame"]
+    page.evaluate("scrollTo(0, 0)")
     page.screenshot(path=str(screenshots / "clip-room-player.png"))
 
 

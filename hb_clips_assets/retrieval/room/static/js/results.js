@@ -62,7 +62,7 @@ export class Results {
     el("span", { class: "thumb" }, img, el("span", { class: "duration", text: seconds })),
     el("span", { class: "card-body" },
       el("span", { class: "event", text: eventLabel(clip.event_type) }),
-      el("span", { class: "player", text: playerName(clip) }),
+      el("span", { class: "by", text: playerName(clip) }),
       el("span", { class: "context", text: clipContext(clip) })));
     return el("li", { dataset: { clipId: clip.clip_id } }, button);
   }
