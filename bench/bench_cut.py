@@ -8,18 +8,27 @@ Smart = hb_clips_assets.video.cut.smart.smart_cut_clip, the pipeline's
 default (re-encoded head and tail, the source's packets copied between, AAC
 copied, output decoded around the joins and verified).
 
-    .venv/bin/python bench/bench_cut.py [--seconds 300] [--height 720|1080] [--clips 10]
-                                        [--content pan|simple] [--workers 2] [--game]
+Copy = the FFmpeg CLI's stream copy (``-ss`` before ``-i``, ``-c copy``): not
+frame-exact, the floor no cutter can beat.
 
-The source is generated: H.264 High, 3 B-frames, 2 s closed GOP, AAC 48 kHz,
-59.94 fps. --content pan (default) is a panning crowd-noise texture (every
+    .venv/bin/python bench/bench_cut.py [--seconds 300] [--height 720|1080] [--clips 10]
+                                        [--gop 120] [--open-gop] [--content pan|simple]
+                                        [--workers 2] [--game]
+
+The source is generated: H.264 High, 3 B-frames, a keyframe every --gop frames
+(default 120, 2 s; closed GOPs, or open ones with --open-gop: only the first
+I-frame is an IDR, the others recovery points), AAC 48 kHz, 59.94 fps.
+The sources of issue 16: ``--gop 600`` (10 s, OBS style), ``--height 1080
+--open-gop --gop 250`` (x264 open-gop=1, keyint 250). --content pan (default) is a panning crowd-noise texture (every
 pixel moves, like a broadcast camera following play: x264 works for its
 bits); --content simple is the test suite's mostly static texture (cheap to
 encode, so fixed costs dominate).
 
-Prints per-clip seconds, the medians, ratios, clips per minute with --workers
-cuts in parallel (threads, as the pipeline runs them), and checks every clip
-of every method for frame accuracy (decoded frame marks).
+Prints per-clip seconds, the medians, ratios (to naive and to copy), clips per
+minute with --workers cuts in parallel (threads, as the pipeline runs them), and
+checks every clip of every method for frame accuracy (decoded frame marks); the
+smart cut's clips also with OpenH264. The last line sums it up:
+``cut bench: SOURCE smart/naive clips-per-minute R, smart/copy time C, frame-exact N/M``.
 
 --game also times a full sample game end to end (CSV to indexed clips, the
 `hb-clips run` CLI on a fresh instance and store) with HB_CUTTER=full and
@@ -52,6 +61,7 @@ from hb_clips_assets.video.probe import probe_video  # noqa: E402
 from hb_clips_assets.video.cut.smart import smart_cut_clip  # noqa: E402
 from hb_clips_assets.sample import ffmpeg_exe, write_marked_video  # noqa: E402
 from hb_clips_tests.media_checks import decode_clip  # noqa: E402
+from hb_clips_tests.video.test_smartcut import openh264_marks  # noqa: E402
 
 FPS = Fraction(60000, 1001)
 
@@ -85,6 +95,19 @@ def naive_cut(source, start: int, end: int, out: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
+def copy_cut(source, start: int, end: int, out: Path) -> None:
+    t = source.pts_seconds(start)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-ss", f"{float(t):.6f}", "-i", source.path, "-t",
+                    f"{float((end - start) / FPS):.6f}", "-c", "copy", "-movflags", "+faststart", str(out)], check=True)
+
+
+def frame_exact(path: Path, start: int, end: int) -> bool:
+    try:
+        return decode_clip(path).marks == list(range(start, end))
+    except ValueError:  # a frame without a readable mark
+        return False
+
+
 def bench_cuts(args, tmp: Path) -> None:
     width = args.height * 16 // 9
     src = args.source
@@ -93,7 +116,8 @@ def bench_cuts(args, tmp: Path) -> None:
         t0 = time.monotonic()
         print(f"generating a {args.seconds:.0f} s {width}x{args.height} 59.94 fps source ({args.content}) ...", flush=True)
         render = pan_renderer(width, args.height) if args.content == "pan" else None
-        write_marked_video(src, round(args.seconds * FPS), FPS, width, args.height, render=render)
+        write_marked_video(src, round(args.seconds * FPS), FPS, width, args.height, render=render, gop=args.gop,
+                           open_gop=args.open_gop)
         print(f"  done in {time.monotonic() - t0:.1f} s, {src.stat().st_size / 1e6:.1f} MB")
     source = probe_video(src)
     length = round(args.clip_seconds * FPS)
@@ -103,11 +127,13 @@ def bench_cuts(args, tmp: Path) -> None:
         "naive": lambda s, out: naive_cut(source, s, s + length, out / "n.mp4") or out / "n.mp4",
         "full": lambda s, out: cut_clip(source, s, s + length, s + length // 2, out).mp4_path,
         "smart": lambda s, out: smart_cut_clip(source, s, s + length, s + length // 2, out),
+        "copy": lambda s, out: copy_cut(source, s, s + length, out / "c.mp4") or out / "c.mp4",
     }
     times = {m: [] for m in methods}
     exact = {m: 0 for m in methods}
     paths = []
-    print(f"\n{'start':>7} {'naive s':>8} {'full s':>8} {'smart s':>8}  smart path")
+    oh264 = both = 0
+    print(f"\n{'start':>7} {'naive s':>8} {'full s':>8} {'smart s':>8} {'copy s':>8}  smart path")
     for i, start in enumerate(starts):
         line = f"{start:>7}"
         for name, cut in methods.items():  # interleaved: each method on the same start, back to back
@@ -121,16 +147,23 @@ def bench_cuts(args, tmp: Path) -> None:
                 note = f"{result.path}, {result.copied_frames} of {length} frames copied" + (
                     f" ({result.reason})" if result.reason else "")
                 result = result.mp4_path
-            exact[name] += decode_clip(result).marks == list(range(start, start + length))
+                oh = openh264_marks(result, source.width, source.height) == list(range(start, start + length))
+                oh264 += oh
+            ok = frame_exact(result, start, start + length)
+            exact[name] += ok
+            if name == "smart":
+                both += ok and oh
             line += f" {times[name][-1]:>8.3f}"
         print(line + "  " + note, flush=True)
 
     med = {m: statistics.median(t) for m, t in times.items()}
-    print(f"\nmedian seconds per {args.clip_seconds:.0f} s clip at {width}x{args.height} ({args.content}): "
-          + ", ".join(f"{m} {v:.3f}" for m, v in med.items()))
+    print(f"\nmedian seconds per {args.clip_seconds:.0f} s clip at {width}x{args.height} ({args.content}, "
+          f"{label(args)}): " + ", ".join(f"{m} {v:.3f}" for m, v in med.items()))
     print(f"smart is {med['naive'] / med['smart']:.2f}x the naive, {med['full'] / med['smart']:.2f}x the full "
-          f"re-encode (medians); paths: {paths.count('smart')} smart, {paths.count('full')} full")
-    print("frame-exact: " + ", ".join(f"{m} {n}/{len(starts)}" for m, n in exact.items()))
+          f"re-encode, {med['smart'] / med['copy']:.2f}x the stream copy's time (medians); paths: "
+          f"{paths.count('smart')} smart, {paths.count('full')} full")
+    print("frame-exact: " + ", ".join(f"{m} {n}/{len(starts)}" for m, n in exact.items())
+          + f"; smart clips as OpenH264 decodes them: {oh264}/{len(starts)}")
 
     def throughput(name: str) -> float:
         cut = methods[name]
@@ -146,10 +179,17 @@ def bench_cuts(args, tmp: Path) -> None:
             list(pool.map(one, enumerate(starts)))
         return 60 * len(starts) / (time.monotonic() - t0)
 
-    per_min = {m: throughput(m) for m in methods}
+    per_min = {m: throughput(m) for m in ("naive", "smart", "copy")}
     print(f"clips per minute with {args.workers} workers: "
           + ", ".join(f"{m} {v:.1f}" for m, v in per_min.items())
           + f"; smart/naive {per_min['smart'] / per_min['naive']:.2f}x")
+    print(f"cut bench: {args.height}p59.94 {label(args)} smart/naive clips-per-minute "
+          f"{per_min['smart'] / per_min['naive']:.2f}, smart/copy time {med['smart'] / med['copy']:.1f}, "
+          f"frame-exact {both}/{len(starts)}")
+
+
+def label(args) -> str:
+    return f"{'open' if args.open_gop else 'closed'} GOP {args.gop}"
 
 
 def bench_game(args, tmp: Path) -> None:
@@ -192,6 +232,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300.0, help="source length (default 300)")
     parser.add_argument("--height", type=int, default=720, choices=[720, 1080])
     parser.add_argument("--content", default="pan", choices=["pan", "simple"])
+    parser.add_argument("--gop", type=int, default=120, help="keyframe interval in frames (default 120, 2 s)")
+    parser.add_argument("--open-gop", action="store_true", help="open GOPs: I-frames after the first are not IDRs")
     parser.add_argument("--clips", type=int, default=10)
     parser.add_argument("--clip-seconds", type=float, default=8.0)
     parser.add_argument("--workers", type=int, default=2, help="parallel cuts (the ffmpeg pool's limit: CPU cores)")
