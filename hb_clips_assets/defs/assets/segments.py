@@ -128,6 +128,8 @@ def event_segments(
                 f"hidden by the file's edit list, video starting {info.start_s:.3f} s into the file "
                 f"({info.start_offset_frames} frames); event timecodes count from that frame"
             )
+        for note in info.notes():  # the track it chose among several, the frames the video lacks
+            context.log.warning(f"{video_path}: {note}")
         source_sha256 = source_fingerprint(video_path)
         events = records_from_frame(metrics, MetricEvent)
         schedule = _unmaterialized_fallback(context, "schedule", schedule, data_root.layout.schedule, read_schedule,
