@@ -729,10 +729,10 @@ def test_secret_run_succeeds_and_hostile_values_stay_data(secret_run):
     assert "strength is 29 characters long; at most 16" in events and "event_id is 129 characters long" in events
     assert all(r[0] == r[1] and r[2] == r[0][:16] for r in rows)
     assert {("note", PAYLOADS[n]) for n in SQL_OPAQUE} <= set(tags)
-    assert {"clips", "clip_assets", "clip_tags"} <= tables and assets == 2 * len(rows)
+    assert {"clips", "clip_assets", "clip_tags"} <= tables and assets == 4 * len(rows)  # MP4, thumbnail, HLS fMP4 + playlist
     # objects only under the contract's keys (hex clip ids), nothing named after a value
     names = [b.name for b in secret_run["fake_gcs"].client().list_blobs(secret_run["bucket"])]
-    assert names and all(re.fullmatch(rf"lib/(clips|thumbnails)/{SEC_GAME}/1/[0-9a-f]+\.(mp4|jpg)", n) for n in names)
+    assert names and all(re.fullmatch(rf"lib/((clips|thumbnails)/{SEC_GAME}/1/[0-9a-f]+\.(mp4|jpg)|hls/{SEC_GAME}/1/[0-9a-f]+-h1\.(mp4|m3u8))", n) for n in names)
     # nothing written outside the work folder and the Dagster home; no payload ran
     base = secret_run["base"]
     assert tree(base, skip=("work", "dagster_home")) == secret_run["outside_before"]

@@ -21,6 +21,7 @@ from dagster import (
 
 from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.pipeline.frames import records_from_frame
+from hb_clips_assets.pipeline.renditions import HLS_KINDS, hls_enabled
 from hb_clips_assets.pipeline.verify import (
     clip_stream_problem,
     coverage_problems,
@@ -87,8 +88,8 @@ def clip_coverage(context: AssetCheckExecutionContext, event_segments) -> AssetC
     asset="media_index",
     partitions_def=game_period_partitions,
     required_resource_keys={"media_index", "object_store"},
-    description="Every clip row has its MP4 and thumbnail rows, and every clip_assets row has its object in the "
-    "store with the recorded size and SHA-256.",
+    description="Every clip row has its MP4 and thumbnail rows (and, with HB_HLS on, its HLS playlist and "
+    "fragmented MP4 rows), and every clip_assets row has its object in the store with the recorded size and SHA-256.",
 )
 def objects_match_index(context: AssetCheckExecutionContext) -> AssetCheckResult:
     game_id, period = split_game_period(context.partition_key)
@@ -97,6 +98,9 @@ def objects_match_index(context: AssetCheckExecutionContext) -> AssetCheckResult
     assets = index.assets_of(clip_ids)
     store = context.resources.object_store.get_store()
     problems = object_problems(clip_ids, assets, store.stat)
+    if hls_enabled():
+        problems += [f"clip {cid}: no {kind} row in clip_assets" for cid in clip_ids for kind, _ in HLS_KINDS
+                     if (cid, kind) not in assets]
     return _result(problems, len(assets), "objects")
 
 

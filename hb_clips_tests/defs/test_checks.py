@@ -92,7 +92,7 @@ def test_every_check_passes_in_the_run_that_cuts_the_partition(good):
     assert clips >= 8
     assert found["clip_coverage"].metadata["events_checked"].value == clips
     assert found["clip_frame_counts"].metadata["clips_checked"].value == clips
-    assert found["objects_match_index"].metadata["objects_checked"].value == 2 * clips
+    assert found["objects_match_index"].metadata["objects_checked"].value == 4 * clips  # MP4, thumbnail, HLS fMP4 + playlist
     assert found["clip_first_frames"].metadata["clips_checked"].value == 3
 
 

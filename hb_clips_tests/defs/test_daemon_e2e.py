@@ -83,7 +83,7 @@ def test_the_daemon_cuts_a_period_video_dropped_into_the_data_root(tmp_path):
         rows = index.clips(GAME, "1")
         assert len(rows) >= 8
         assets = index.assets_of([r["clip_id"] for r in rows])
-        assert len(assets) == 2 * len(rows)
+        assert len(assets) == 4 * len(rows)  # MP4, thumbnail, HLS x2
         assert all((tmp_path / "store" / a.object_key).is_file() for a in assets.values())
         checks = {}
         for record in instance.all_logs(run.run_id):

@@ -113,7 +113,7 @@ def test_an_indexed_event_whose_recut_fails_keeps_its_clip(env, roots):
                                                                   if c.check_name != "rejected_row_ratio")
     before = rows(env)
     kept_objects = objects_of(env, before[BAD_EVENT]["clip_id"])
-    assert set(kept_objects) == {"mp4", "thumbnail"}
+    assert set(kept_objects) == {"mp4", "thumbnail", "hls", "hls_fmp4"}
     with MediaIndex(env["db"]).engine.connect() as conn:
         tags_before = conn.execute(text("select tag, value from media.clip_tags where clip_id = :c order by tag"),
                                    {"c": before[BAD_EVENT]["clip_id"]}).all()

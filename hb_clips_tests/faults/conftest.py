@@ -28,5 +28,5 @@ def reference(fault_sample, tmp_path_factory) -> dict:
     result, meta = run_in_process(env)
     assert result.success, "the uninterrupted reference run failed"
     snap = snapshot(env)
-    assert snap["objects"] and len(snap["objects"]) == 2 * len(snap["dump"]["clips"])
+    assert snap["objects"] and len(snap["objects"]) == 4 * len(snap["dump"]["clips"])  # MP4, thumbnail, HLS x2
     return snap | {"meta": meta}

@@ -63,7 +63,7 @@ def test_two_processes_materialize_two_periods_of_one_game_at_once(
         assert sql(url, "select count(*), count(distinct clip_id), count(distinct (game_id, event_id)) "
                         "from media.clips") == [(len(clips),) * 3]  # one row per clip and per event
         assert all(per_period.values()) and set(r[1] for r in clips) == {GAME}
-        assert len(after["objects"]) == len(after["dump"]["clip_assets"]) == 2 * len(clips)  # one object per asset
+        assert len(after["objects"]) == len(after["dump"]["clip_assets"]) == 4 * len(clips)  # one object per asset (MP4, thumbnail, HLS x2)
         assert after["temp"] == []
         assert partition(after["dump"], "1") == reference["dump"]  # period 1: exactly the uninterrupted run
 

@@ -119,7 +119,7 @@ def test_kill_after_the_index_commit_before_stale_objects_are_deleted_then_rerun
     old = check_consistent(env)
     assert len(old["dump"]["clips"]) == len(reference["dump"]["clips"])
     stale = set(old["objects"]) - set(reference["objects"])  # objects of clips the current windows do not make
-    assert len(stale) == 2 * len({r[0] for r in old["dump"]["clips"]} - {r[0] for r in reference["dump"]["clips"]})
+    assert len(stale) == 4 * len({r[0] for r in old["dump"]["clips"]} - {r[0] for r in reference["dump"]["clips"]})
     assert stale
 
     # The run with the current windows commits its index write, then is killed before deleting stale objects.

@@ -86,10 +86,11 @@ def test_full_game_materializes_rows_and_objects(env):
     assert total == index.count_clips(GAME) > 0
     # Objects exist with the recorded bytes and hash, under the contract's keys.
     assets = index.assets_of([r["clip_id"] for r in index.clips(GAME)])
-    assert len(assets) == 2 * total
+    assert len(assets) == 4 * total  # MP4, thumbnail, HLS fragmented MP4 and playlist
     for (clip_id, kind), a in assets.items():
         path = Path(env["store"]) / a.object_key
-        assert a.object_key == (f"clips/{GAME}/" if kind == "mp4" else f"thumbnails/{GAME}/") + a.object_key.split("/", 2)[2]
+        folder = {"mp4": "clips", "thumbnail": "thumbnails", "hls": "hls", "hls_fmp4": "hls"}[kind]
+        assert a.object_key == f"{folder}/{GAME}/" + a.object_key.split("/", 2)[2]
         assert path.stat().st_size == a.bytes and sha256_file(path) == a.sha256
     # One clip decoded: exact frames; its thumbnail shows the event frame.
     row = index.clips(GAME, "2")[0]
@@ -128,7 +129,7 @@ def test_replaced_video_gets_new_clips_and_stale_ones_go(env):
     assert result.success
     new = {r["event_id"]: r["clip_id"] for r in index.clips(GAME, "1")}
     assert new.keys() == old.keys() and not set(new.values()) & set(old.values())
-    assert meta["media_index"]["stale_objects_removed"] == 2 * len(old)
+    assert meta["media_index"]["stale_objects_removed"] == 4 * len(old)  # MP4, thumbnail, HLS x2
     assert not any(p.exists() for p in old_objects)
 
 
@@ -163,4 +164,4 @@ def test_cutter_setting_full_reencodes_every_clip_under_other_ids(env):
     assert all("full re-encode configured" in row["reason"] for row in table_rows(meta["clips"]["full_reencode_reasons"]))
     full_ids = {r["clip_id"] for r in MediaIndex(env["db"]).clips(GAME, "1")}
     assert len(full_ids) == len(smart_ids) and not full_ids & smart_ids
-    assert meta["media_index"]["stale_objects_removed"] == 2 * len(smart_ids)
+    assert meta["media_index"]["stale_objects_removed"] == 4 * len(smart_ids)

@@ -68,7 +68,7 @@ def test_nested_values_are_typed_columns_not_json(run):
     assets = clip_table.schema.field("assets").type
     assert pa.types.is_list(assets) and pa.types.is_struct(assets.value_type)
     for row in clip_table.to_pylist():
-        assert sorted(a["kind"] for a in row["assets"]) == ["mp4", "thumbnail"]
+        assert sorted(a["kind"] for a in row["assets"]) == ["hls", "hls_fmp4", "mp4", "thumbnail"]
         assert all(isinstance(a["bytes"], int) and a["bytes"] > 0 for a in row["assets"])
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in row["tags"])
     assert stored(run, "metrics").schema.field("timecode").type.num_fields == 5  # a struct, not text

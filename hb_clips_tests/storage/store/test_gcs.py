@@ -468,13 +468,15 @@ def test_produce_clips_stores_clips_in_gcs(fake_gcs, gcs_bucket, src_25_silent, 
     assert [o.cached for o in outcomes] == [False, False]
     bucket = fake_gcs.client().bucket(gcs_bucket)
     for o in outcomes:
-        assert {a.kind for a in o.record.assets} == {"mp4", "thumbnail"}
+        assert {a.kind for a in o.record.assets} == {"mp4", "thumbnail", "hls", "hls_fmp4"}
         for a in o.record.assets:
             assert a.uri == f"gs://{gcs_bucket}/{PREFIX}/{a.object_key}"
             blob = bucket.get_blob(f"{PREFIX}/{a.object_key}")
             content = blob.download_as_bytes()
             assert (len(content), sha(content)) == (a.bytes, a.sha256)
-            assert blob.content_type == a.content_type == ("video/mp4" if a.kind == "mp4" else "image/jpeg")
+            assert blob.content_type == a.content_type == {"mp4": "video/mp4", "thumbnail": "image/jpeg", "hls_fmp4": "video/mp4",
+                                                          "hls": "application/vnd.apple.mpegurl"}[a.kind]
+            assert blob.cache_control == "public, max-age=31536000, immutable"
             assert blob.metadata["sha256"] == a.sha256
         assert outcomes[0].record.assets[0].object_key.startswith("clips/20031/1/")
     index.write_partition("20031", "1", [o.record for o in outcomes])
