@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import av
 import pytest
 
 from hb_clips_assets.video.cut.full import cut_clip
@@ -86,3 +87,28 @@ def test_bad_ranges_are_refused_and_leave_no_file(src_5994, tmp_path, start, end
     with pytest.raises(CutError, match="src_5994.mp4"):
         cut_clip(probe_video(src_5994), start, end, event, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_clip_is_cut_from_the_main_stream_not_a_proxy_before_it(tmp_path, cut):
+    """The file's first video track is an 80x46 proxy, its second (marked default) the real
+    320x180 picture: both cutters read the stream the probe chose, frame-exact."""
+    import subprocess
+
+    from hb_clips_assets.sample import ffmpeg_exe, write_marked_video
+
+    real = write_marked_video(tmp_path / "real.mp4", 75, Fraction(25), audio=False, gop=25)
+    proxy, both = tmp_path / "proxy.mp4", tmp_path / "1.mp4"
+    ff = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+    subprocess.run(ff + ["-i", str(real), "-vf", "scale=80:46", "-c:v", "libx264", "-preset", "ultrafast", str(proxy)],
+                   check=True, capture_output=True)
+    subprocess.run(ff + ["-i", str(real), "-i", str(proxy), "-map", "1:v", "-map", "0:v", "-c", "copy",
+                         "-disposition:v:0", "0", "-disposition:v:1", "default", str(both)], check=True, capture_output=True)
+    source = probe_video(both)
+    assert source.stream_index == 1 and source.width == 320
+    result = cut(source, 20, 60, 30, tmp_path / "out")
+    clip = decode_clip(result.mp4_path)
+    assert clip.marks == list(range(20, 60))  # the proxy's frames are too small to carry readable marks
+    with av.open(str(result.mp4_path)) as out:
+        assert len(out.streams.video) == 1
+        assert (out.streams.video[0].width, out.streams.video[0].height) == (320, 180)
+    assert jpeg_mark(result.thumbnail_path.read_bytes()) == 30

@@ -51,10 +51,10 @@ def cut_clip(
 def _encode(source, start, end, event, mp4_path, jpg_path, settings) -> tuple[int, int]:
     t0 = source.pts_seconds(start)  # clip start on the file's timeline
     audio_samples_wanted = 0
-    with av.open(source.path) as inp, av.open(
+    with av.open(source.path, metadata_errors="replace") as inp, av.open(
         str(mp4_path), "w", format="mp4", options={"movflags": "+faststart"}
     ) as out:
-        vin = inp.streams.video[0]
+        vin = inp.streams[source.stream_index]  # the probe's main video stream (video.probe.main_video_stream)
         vin.thread_type = "AUTO"
         ain = inp.streams.audio[0] if inp.streams.audio else None
 

@@ -96,8 +96,9 @@ class SmartCut:
 
     def run(self, verify: str) -> None:
         src, settings, start, end = self.source, self.settings, self.start, self.end
-        with av.open(src.path) as inp:
-            vin = inp.streams.video[0]
+        # a non-UTF-8 track name must not fail the cut; the probe chose the main video stream
+        with av.open(src.path, metadata_errors="replace") as inp:
+            vin = inp.streams[src.stream_index]
             stream = SourceStream(src, vin.codec_context.extradata, vin.time_base, vin.codec_context)
             avcc = h264.AvcC.parse(bytes(stream.extradata or b""))
             if avcc.length_size != 4:
