@@ -107,7 +107,7 @@ def test_links_are_fresh_signed_urls_of_the_clips_the_key_may_see(api):
     chi_game = get(api, "/api/v2/clips/", game="20031", limit=2).json()["items"]
     wsh_game = get(api, "/api/v2/clips/", game="20038", limit=1).json()["items"]
     ids = [c["clip_id"] for c in chi_game + wsh_game]
-    body = get(api, "/api/v2/links", clip=ids + ids[:1] + ["NOTHEX", "0" * 32]).json()
+    body = get(api, "/api/v2/links", clip=ids + ids[:1] + ["0" * 32]).json()
     assert body["expires_in_s"] == 900
     assert [c["clip_id"] for c in body["clips"]] == ids  # each once, in order; unknown ids left out
     for clip in body["clips"]:
@@ -116,7 +116,9 @@ def test_links_are_fresh_signed_urls_of_the_clips_the_key_may_see(api):
     # a team key gets only its own team's clips: another team's is as if it did not exist
     chi = get(api, "/api/v2/links", CHI, clip=ids).json()
     assert [c["clip_id"] for c in chi["clips"]] == ids[:2]
+    assert get(api, "/api/v2/links", CHI, clip=ids[2:]).status_code == 404  # none it may see
     assert get(api, "/api/v2/links", None, clip=ids).status_code == 401
+    assert get(api, "/api/v2/links", clip=["NOTHEX00"]).status_code == 422  # not a clip id
     assert get(api, "/api/v2/links").status_code == 422  # no clip named
     assert get(api, "/api/v2/links", clip=["a"] * 101).status_code == 422  # at most 100
     assert get(api, "/api/v2/links", clip=ids[0], limit=3).status_code == 422

@@ -103,8 +103,7 @@ def test_a_click_plays_the_clip_and_its_duration_is_its_frames(room_server, cont
     assert at == pytest.approx((first["event_frame"] - first["start_frame"] + 0.5) / frames, abs=1e-6)
     page.keyboard.press("e")  # to the event frame, for the screenshot
     assert shown_frame_mark(page) == first["event_frame"]
-    page.evaluate("scrollTo(0, 0)")
-    page.screenshot(path=str(screenshots / "clip-room-player.png"))
+    page.locator("#player-panel").screenshot(path=str(screenshots / "clip-room-player.png"))
 
 
 def test_frame_steps_land_on_the_next_frame_read_from_the_picture(room_server, context):
@@ -175,11 +174,13 @@ def _expired(url: str) -> str:
 def test_expired_and_refused_links_are_renewed(room_server, context):
     page = context.new_page()
 
+    stale = {}
+
     def age_links(route):
         body = route.fetch().json()
         first, second = body["items"][0]["assets"], body["items"][1]["assets"]
-        for asset in first.values():
-            asset["url"] = _expired(asset["url"])
+        for kind, asset in first.items():
+            asset["url"] = stale[kind] = _expired(asset["url"])
         second["mp4"]["url"] = second["mp4"]["url"].replace("sig=", "sig=A")  # refused though not expired
         route.fulfill(json=body)
 
@@ -187,8 +188,11 @@ def test_expired_and_refused_links_are_renewed(room_server, context):
     sign_in(page, room_server["base"], ADMIN, path="/?team=NYR")
     page.unroute("**/api/v2/clips/?*")
     ids = card_ids(page)
-    stale = page.evaluate("document.querySelector('#results li img').src")
-    assert httpx.get(stale).status_code == 401  # the server really refuses that link
+    assert {httpx.get(url).status_code for url in stale.values()} == {401}  # the server refuses those links
+    # the thumbnail that was refused is shown from a renewed link
+    thumb = "document.querySelector('#results li img')"
+    wait_for(page, f"{thumb}.complete && {thumb}.naturalWidth > 0")
+    assert page.evaluate(f"{thumb}.src") != stale["thumbnail"]
     page.click("#results li:nth-child(1) button")
     wait_playing(page)
     src = page.evaluate(f"{ACTIVE}.src")
@@ -198,6 +202,20 @@ def test_expired_and_refused_links_are_renewed(room_server, context):
     wait_playing(page)
     assert "sig=A" not in page.evaluate(f"{ACTIVE}.src")
     assert int(page.evaluate("document.documentElement.dataset.linkRenewals")) >= 2
+
+
+def test_a_page_left_open_renews_its_links_before_they_expire(room_server, context):
+    page = context.new_page()
+    page.clock.install()
+    sign_in(page, room_server["base"], ADMIN, path="/?team=CHI")
+    before = page.evaluate("document.querySelector('#results li img').src")
+    assert page.evaluate("document.documentElement.dataset.linkRenewals") is None
+    page.clock.fast_forward("59:00")  # an hour's links (the default lifetime): renewed with time to spare
+    wait_for(page, "Number(document.documentElement.dataset.linkRenewals) >= 1")
+    page.click("#results li:first-child button")
+    wait_playing(page)
+    src = page.evaluate(f"{ACTIVE}.src")
+    assert httpx.get(src).status_code == 200 and src != before
 
 
 def test_exports_download_the_result_set(room_server, context):

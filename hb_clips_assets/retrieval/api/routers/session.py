@@ -4,15 +4,15 @@
     GET /api/v2/links?clip=ID&...      new signed asset URLs for up to 100 clips (the ones the key may see)
 
 The room renews its links with the second as they near expiry, so a page left
-open keeps playing; a clip the key may not see is left out, as if it did not exist.
+open keeps playing; a clip the key may not see is left out, as if it did not
+exist (404 when that leaves none).
 """
 from __future__ import annotations
 
-import re
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field, StringConstraints
 
 from hb_clips_assets.retrieval import References, get_clip
@@ -25,14 +25,13 @@ from hb_clips_assets.retrieval.api.dependencies import (
     retrieval,
     url_for_request,
 )
-from hb_clips_assets.retrieval.api.schemas import ERRORS
+from hb_clips_assets.retrieval.api.schemas import ERRORS, ErrorOut
 from hb_clips_assets.retrieval.api.settings import ApiKey, ApiSettings
 from hb_clips_assets.retrieval.service import Retrieval
 from hb_clips_assets.retrieval.teams import NHL_TEAMS
 from hb_clips_assets.storage.store.local import LocalObjectStore
 
 MAX_LINKS = 100
-_CLIP_ID = re.compile(r"^[0-9a-f]{8,64}$")
 
 router = APIRouter(prefix=API, tags=["session"])
 
@@ -68,11 +67,11 @@ def whoami(grant: ApiKey = Depends(grant_of), settings: ApiSettings = Depends(ap
                      player_name=refs.name_of(player) if player else None, sees=sees)
 
 
-ClipId = Annotated[str, StringConstraints(max_length=64, pattern=r"^[0-9A-Za-z]*$")]
+ClipId = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$")]
 
 
-@router.get("/links", response_model=LinksOut, responses=ERRORS, summary="fresh signed links for clips",
-            dependencies=[only("clip")])
+@router.get("/links", response_model=LinksOut, summary="fresh signed links for clips", dependencies=[only("clip")],
+            responses={**ERRORS, 404: {"model": ErrorOut, "description": "none of the clips (or none of your team's)"}})
 def links(
     clip: list[ClipId] = Query(..., max_length=MAX_LINKS, description=f"clip id (repeatable, at most {MAX_LINKS})"),
     grant: ApiKey = Depends(grant_of),
@@ -84,11 +83,11 @@ def links(
     issued = time.time()
     out = []
     for clip_id in dict.fromkeys(clip):  # each once, in the order asked
-        if not _CLIP_ID.fullmatch(clip_id):
-            continue
         found = get_clip(handle.engine, clip_id, refs, url_for=url_for, visible_teams=grant.visible_teams)
         if found is not None:
             out.append(ClipLinksOut(clip_id=clip_id, urls={k: a.url for k, a in sorted(found.assets.items())}))
+    if not out:  # as /clips/{clip_id}: another team's clip is no clip
+        raise HTTPException(404, "no such clip")
     local = isinstance(handle.store, LocalObjectStore)  # this API signs its links; else the store does
     expiry = settings.media_url_expiry_s if local else handle.url_expires_s
     return LinksOut(expires_in_s=int(expiry), issued_at=round(issued, 3), clips=out)

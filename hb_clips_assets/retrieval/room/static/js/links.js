@@ -26,21 +26,32 @@ export class LinkKeeper {
     this.clips = new Map(); // clip_id -> clip (the same objects the page shows)
     this.timer = null;
     this.lifetimeMs = null; // learnt from the first links the server makes
+    this.skewMs = 0; // this browser's clock minus the server's (links expire on the server's clock)
     this.renewals = 0;
   }
 
   /** Renew when less than this is left: a tenth of the links' lifetime, between 15 s and 5 min. */
   margin(clip) {
-    const life = this.lifetimeMs || clipExpiry(clip) - Date.now();
+    const life = this.lifetimeMs || this.expiry(clip) - Date.now(); // (the second: links seen expired)
     return Math.min(300_000, Math.max(15_000, (Number.isFinite(life) ? life : 3_600_000) / 10));
   }
 
+  /** When the clip's first link expires, on this browser's clock. */
+  expiry(clip) {
+    return clipExpiry(clip) + this.skewMs;
+  }
+
   needsRenewal(clip, now = Date.now()) {
-    return clipExpiry(clip) - now < this.margin(clip);
+    return this.expiry(clip) - now < this.margin(clip);
   }
 
   track(clips) {
-    for (const clip of clips) this.clips.set(clip.clip_id, clip);
+    const now = Date.now();
+    for (const clip of clips) {
+      this.clips.set(clip.clip_id, clip);
+      const left = clipExpiry(clip) - now; // fresh links: their lifetime, until /links says it
+      if (!this.lifetimeMs && Number.isFinite(left) && left > 0) this.lifetimeMs = left;
+    }
     this.schedule();
   }
 
@@ -52,9 +63,9 @@ export class LinkKeeper {
   schedule() {
     clearTimeout(this.timer);
     let soonest = Infinity;
-    for (const clip of this.clips.values()) soonest = Math.min(soonest, clipExpiry(clip) - this.margin(clip));
+    for (const clip of this.clips.values()) soonest = Math.min(soonest, this.expiry(clip) - this.margin(clip));
     if (!Number.isFinite(soonest)) return;
-    const wait = Math.max(1_000, soonest - Date.now());
+    const wait = Math.max(10_000, soonest - Date.now()); // never a renewal loop, whatever the clocks say
     this.timer = setTimeout(() => this.renewDue().catch(() => this.schedule()), Math.min(wait, 2 ** 31 - 1));
   }
 
@@ -71,6 +82,7 @@ export class LinkKeeper {
     for (let i = 0; i < ids.length; i += CHUNK) {
       const body = await this.api.get("/links", { clip: ids.slice(i, i + CHUNK) });
       this.lifetimeMs = body.expires_in_s ? body.expires_in_s * 1000 : this.lifetimeMs;
+      if (body.issued_at) this.skewMs = Date.now() - body.issued_at * 1000;
       for (const fresh of body.clips) {
         const clip = this.clips.get(fresh.clip_id);
         if (!clip) continue;
