@@ -487,7 +487,7 @@ def check_rows_and_objects(url: str, store: Path, data: Path) -> int:
     assert {e: f for e, f, _, t in clips if t != "shift"} == expected
     assets = sql(url, "select a.clip_id, a.kind, a.object_key, a.bytes, a.sha256 from media.clip_assets a "
                       "join media.clips c using (clip_id) where c.game_id = :g", g=GAME)
-    assert sorted((c, k) for c, k, *_ in assets) == sorted((c, k) for _, _, c, _ in clips for k in ("mp4", "thumbnail"))
+    assert sorted((c, k) for c, k, *_ in assets) == sorted((c, k) for _, _, c, _ in clips for k in ("mp4", "thumbnail", "hls", "hls_fmp4"))
     files = store_files(store)
     assert set(files) == {key for _, _, key, _, _ in assets}  # one object per asset, nothing else (no temp files)
     for _, _, key, size, sha in assets:
