@@ -6,6 +6,7 @@ What is checked is what the browser shows: the cards the page lists, the time an
 """
 from __future__ import annotations
 
+import re
 import time
 from fractions import Fraction
 from urllib.parse import parse_qs, urlsplit
@@ -239,10 +240,31 @@ def test_api_errors_are_messages_not_a_blank_page(room_server, context):
     assert page.inner_text("#count") == "The search did not run." and page.is_visible("#search-form")
 
 
-def test_tablet_width_has_no_horizontal_scroll(room_server, context):
+def test_tablet_width_has_no_horizontal_scroll_and_more_clips_come_as_you_scroll(room_server, context):
     page = context.new_page()
     page.set_viewport_size({"width": 768, "height": 1024})
+    # pages of 5 (the API's default is larger than the sample), to see the next pages come by scrolling
+    listing = re.compile(r"/api/v2/clips/(\?|$)")
+    page.route(listing, lambda route: route.continue_(
+        url=route.request.url + ("&" if "?" in route.request.url else "?") + "limit=5"))
+    pages = []
+    page.on("request", lambda r: pages.append(r.url) if listing.search(r.url) else None)
     sign_in(page, room_server["base"], ADMIN)
+    every = api_ids(room_server)
+    assert len(every) > 10
+    for _ in range(100):  # the screen fills, then each scroll to the end brings the next page
+        if len(card_ids(page)) == len(every):
+            break
+        page.mouse.wheel(0, 2000)
+        page.wait_for_timeout(100)
+    assert card_ids(page) == every and page.is_hidden("#more")
+    assert len(pages) == -(-len(every) // 5) and all("after=" in url for url in pages[1:])
+    page.click("[data-view=list]")
+    assert page.evaluate("new URL(location.href).searchParams.get('view')") == "list"
+    no_scroll = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    assert page.evaluate(no_scroll)
+    page.click("[data-view=grid]")
+    page.evaluate("scrollTo(0, 0)")
     page.click("#filters summary")
     page.click("#results li:first-child button")
     wait_playing(page, 0.05)

@@ -40,6 +40,8 @@ export class Results {
       this.loading = false;
       this.more.textContent = "More clips";
     }
+    // still in view (a short page, a tall screen): the observer will not fire again, so load on
+    if (this.hasMore && this.more.getBoundingClientRect().top < innerHeight + 300) requestAnimationFrame(() => this.next());
   }
 
   append(clips) {
