@@ -44,7 +44,10 @@ KNOWN = {
                                    "strength", "outcome", "date_from", "date_to", "last_games", "last_games_of",
                                    "newest_first", "limit", "timeline", "X-API-Key"},
     "/api/v2/clips/{clip_id}": {"clip_id", "X-API-Key"},
-    "/api/v2/media/{object_key}": {"object_key", "exp", "sig", "X-API-Key"},
+    "/api/v2/clips/reel.m3u8": {"q", "player", "team", "opponent", "game", "event", "period", "zone", "strength",
+                                "outcome", "date_from", "date_to", "last_games", "last_games_of", "newest_first",
+                                "limit", "X-API-Key"},
+    "/api/v2/media/{object_key}": {"object_key", "exp", "sig", "shift", "X-API-Key"},
     "/api/v2/health": set(),
 }
 FILTER_FIELD = {"player": "players", "outcome": "outcomes", "strength": "strengths"}

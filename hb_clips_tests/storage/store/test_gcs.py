@@ -481,7 +481,7 @@ def test_produce_clips_stores_clips_in_gcs(fake_gcs, gcs_bucket, src_25_silent, 
         assert outcomes[0].record.assets[0].object_key.startswith("clips/20031/1/")
     index.write_partition("20031", "1", [o.record for o in outcomes])
     generations = {b.name: b.generation for b in bucket.list_blobs()}
-    assert len(generations) == 4
+    assert len(generations) == 8  # two clips: MP4, thumbnail, HLS fMP4 and playlist each
 
     with FaultProxy(fake_gcs.url) as proxy:
         again_store = GcsObjectStore(fake_gcs.client(proxy.url), gcs_bucket, PREFIX, retry=fast_retry())
