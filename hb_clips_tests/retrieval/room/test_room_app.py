@@ -123,3 +123,17 @@ def test_links_are_fresh_signed_urls_of_the_clips_the_key_may_see(api):
     assert get(api, "/api/v2/links", clip=["a"] * 101).status_code == 422  # at most 100
     assert get(api, "/api/v2/links", clip=ids[0], limit=3).status_code == 422
     assert get(api, "/api/v2/links", clip="../../etc").status_code == 422
+
+
+def test_without_chromium_the_browser_tests_fail_where_servers_are_required(monkeypatch):
+    from _pytest.outcomes import Failed, Skipped
+
+    from hb_clips_tests.retrieval.room import browser
+
+    monkeypatch.setattr(browser, "CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.setenv("HB_REQUIRE_SERVERS", "1")
+    with pytest.raises(Failed, match="Chromium is not at /nonexistent/chromium"):
+        browser.chromium_or_skip()
+    monkeypatch.delenv("HB_REQUIRE_SERVERS")
+    with pytest.raises(Skipped):
+        browser.chromium_or_skip()

@@ -53,6 +53,9 @@ def test_sign_in_says_who_you_are_and_refuses_a_wrong_key(room_server, context):
     page.reload()
     page.wait_for_selector("body[data-ready]")
     assert page.is_visible("#room") and page.inner_text("#who-role") == "Coach"
+    page.click("#sign-out")
+    page.wait_for_selector("#signin-form")
+    assert page.is_hidden("#room") and page.evaluate("sessionStorage.length") == 0
 
 
 def test_plain_language_search_shows_the_apis_clips_chips_and_a_link_that_reproduces_it(room_server, context):

@@ -21,9 +21,7 @@ function describe(who) {
 
 export function signOut() {
   sessionStorage.removeItem(STORAGE);
-  session.who = null;
-  show(false);
-  document.getElementById("key").focus();
+  location.reload(); // nothing of the key's stays on screen or playing
 }
 
 /** Sign in with the stored key (if any) or wait for the form; resolves once a key is accepted. */
