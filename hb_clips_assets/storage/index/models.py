@@ -99,7 +99,7 @@ class ClipAsset(Base):
     clip_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("media.clips.clip_id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # 'mp4' | 'thumbnail' | 'hls'
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # 'mp4' | 'thumbnail' | 'hls' (playlist) | 'hls_fmp4' (the media it addresses)
     object_key: Mapped[str] = mapped_column(Text)
     uri: Mapped[str] = mapped_column(Text)
     bytes: Mapped[int] = mapped_column(BigInteger)
