@@ -49,6 +49,8 @@ KNOWN = {
                                 "limit", "X-API-Key"},
     "/api/v2/media/{object_key}": {"object_key", "exp", "sig", "shift", "X-API-Key"},
     "/api/v2/health": set(),
+    "/api/v2/whoami": {"X-API-Key"},
+    "/api/v2/links": {"clip", "X-API-Key"},
 }
 FILTER_FIELD = {"player": "players", "outcome": "outcomes", "strength": "strengths"}
 
