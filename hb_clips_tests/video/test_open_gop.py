@@ -105,7 +105,7 @@ def test_a_refused_recovery_point_falls_back_to_the_next_idr_or_a_whole_re_encod
     from hb_clips_assets.video.cut.smart import cutter
     from hb_clips_assets.video.cut.smart.packets import Fallback
 
-    def refuse(pkts, avcc, length_size=4):
+    def refuse(pkts, avcc, length_size=4, end=None):
         raise Fallback("splice at a recovery point: refused for the test")
 
     monkeypatch.setattr(cutter, "splice_at_recovery_point", refuse)
@@ -171,3 +171,54 @@ def test_verification_decodes_only_around_the_joins(src_5994, tmp_path, monkeypa
     with av.open(str(result.mp4_path)) as c:
         keys = [i for i, p in enumerate(c.demux(c.streams.video[0])) if p.size and p.is_keyframe]
     assert keys[:3] == [0, 60 - VERIFY_BEFORE_JOIN, 60]
+
+
+@pytest.mark.parametrize("event", [100, 200, 243])
+def test_event_in_the_body_of_an_open_gop_clip(open_gop, tmp_path, monkeypatch, event):
+    """The body starts at the recovery point 60; the tail decodes from the last random access
+    point before its end (240) and the thumbnail, an event frame of the body, comes from a
+    short decode from the recovery point before it (60, 180) or from the tail's own decode
+    (243, after the last one): the JPEG shows exactly the event frame."""
+    from hb_clips_assets.video.cut.smart import cutter
+
+    tails = []
+    tail_source = cutter.tail_source
+
+    def spy(*args, **kwargs):
+        tails.append(tail_source(*args, **kwargs))
+        return tails[-1]
+
+    monkeypatch.setattr(cutter, "tail_source", spy)
+    source = probe_video(open_gop)
+    result = smart_cut_clip(source, 50, 249, event, tmp_path)
+    assert result.path == "smart" and result.copied_frames > 0, result.reason
+    assert [t[0].index for t in tails] == [240]  # never from an earlier point to pass the event
+    check_clip(source, result, 50, 249, event, audio=True)
+    assert openh264_marks(result.mp4_path, source.width, source.height) == list(range(50, 249))
+
+
+def test_threaded_decoders_four_cuts_at_a_time(long_gop, tmp_path, monkeypatch):
+    """The smart cut's decoders run frame threads, fed packets whose data FFmpeg owns; four
+    cuts at a time (each with four decoder threads) all finish, frame-exact (a decoder fed
+    packets of Python bytes could deadlock on the GIL here)."""
+    from hb_clips_assets.video.cut.smart.packets import SourceStream
+
+    monkeypatch.setenv("HB_DECODE_THREADS", "4")
+    made = []
+    decoder = SourceStream.decoder
+
+    def spy(self, threads=None):
+        dec = decoder(self, threads)
+        made.append((dec.thread_type, dec.thread_count))
+        return dec
+
+    monkeypatch.setattr(SourceStream, "decoder", spy)
+    source = probe_video(long_gop)
+    cases = [(10, 200), (100, 230), (150, 330), (200, 360)] * 2
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(smart_cut_clip, source, s, e, s + 1, tmp_path / f"t{i}") for i, (s, e) in
+                   enumerate(cases)]
+        results = [f.result(timeout=300) for f in futures]  # a hang, not a speed limit
+    assert made and all(t == av.codec.context.ThreadType.FRAME and n == 4 for t, n in made)
+    for (start, end), result in zip(cases, results):
+        check_clip(source, result, start, end, start + 1, audio=True)

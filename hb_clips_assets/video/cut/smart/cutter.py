@@ -135,8 +135,8 @@ class SmartCut:
                 self._mux(out, vin, avcc.build(), order, audio)
         windows = verify_windows(verify, self.frames, head, tail, whole=self.whole)
         verify_clip(self.mp4_path, windows, src, start, self.frames, self.thumbnail, anchor=self.body_first)
-        if not self.thumbnail.done:
-            self.thumbnail.from_packets(stream, seq)
+        if not self.thumbnail.done:  # an event in the body, after the tail's decode began
+            self.thumbnail.from_packets(stream, pkts, since=start + self.body_first)
 
     def _splice_point(self, pkts, avcc):
         """(the packets to copy from, the position of the body's first packet or None): at the
@@ -146,7 +146,7 @@ class SmartCut:
         if pos is None or pkts[pos].idr:
             return pkts, pos
         try:
-            return pkts[:pos] + splice_at_recovery_point(pkts[pos:], avcc), pos
+            return pkts[:pos] + splice_at_recovery_point(pkts[pos:], avcc, end=self.end), pos
         except Fallback as exc:
             self.splice_refused = str(exc)
             log.info("%s [%d, %d): %s", self.source.path, self.start, self.end, exc)

@@ -5,6 +5,7 @@ another stage.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -44,20 +45,42 @@ class SourceStream:
     time_base: Fraction
     codec_context: av.CodecContext
 
-    def decoder(self) -> av.CodecContext:
-        # No frame threading for decoders fed packets made from Python bytes: a decoder
-        # thread releasing such a packet needs the GIL, which the thread waiting in
-        # decode() holds (a deadlock, seen under two parallel cuts).
+    def decoder(self, threads: int | None = None) -> av.CodecContext:
+        """A decoder of the source's video with frame threads (``threads`` of them, default
+        :func:`decode_threads`). Safe because :meth:`packet` hands it packets whose data
+        FFmpeg allocated: a packet made from Python bytes is freed by a callback that takes
+        the GIL, from whichever decoder thread drops the last reference (a deadlock was
+        seen with two parallel cuts when the decoder was fed such packets)."""
         dec = av.CodecContext.create("h264", "r")
         dec.extradata = self.extradata
+        count = decode_threads() if threads is None else threads
+        if count > 1:
+            dec.thread_type = "FRAME"
+            dec.thread_count = count
         return dec
 
     def packet(self, p: SourcePacket) -> av.Packet:
-        """A source packet as a decoder takes it, stamped with its source timestamp."""
-        packet = av.Packet(p.data)
+        """A source packet as a decoder takes it, stamped with its source timestamp; its
+        data is a copy in a buffer of FFmpeg's own (no Python object behind it)."""
+        packet = av.Packet(len(p.data))
+        packet.update(p.data)
         packet.pts = self.info.pts_of(p.index)  # a negative index is a hidden leading frame
         packet.time_base = self.time_base
         return packet
 
 
-__all__ = ["Fallback", "SourcePacket", "EncodedPart", "SourceStream"]
+def decode_threads() -> int:
+    """Frame threads for the smart cut's decoders: ``HB_DECODE_THREADS`` if set, else the
+    CPU cores this process may run on (the ``ffmpeg`` pool runs one cut per core; a cut
+    that runs alone gets them all, and threads of parallel cuts share the cores)."""
+    env = os.environ.get("HB_DECODE_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+__all__ = ["Fallback", "SourcePacket", "EncodedPart", "SourceStream", "decode_threads"]

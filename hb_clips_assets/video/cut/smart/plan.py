@@ -94,14 +94,19 @@ def plan_body(pkts: list[SourcePacket], start: int, end: int, first: int | None 
 
 def tail_source(pkts: list[SourcePacket], seq: list[SourcePacket], plan: BodyPlan,
                 event: int | None = None) -> list[SourcePacket]:
-    """The packets the tail decodes, from the last random access point at or before X (or
-    before ``event``, a frame of the body that the same decode then shows for the thumbnail):
-    a later one of the source's (``pkts``) when there is one after the body's first frame K,
+    """The packets the tail decodes: from the last random access point at or before X, or,
+    when none lies between ``event`` (a frame of the body) and X, from the last one at or
+    before the event, so that the same decode shows the thumbnail on the way (decoding on
+    from an earlier point costs more than a separate short decode of the event frame).
+    A later one of the source's (``pkts``) when there is one after the body's first frame K,
     else the body's own start (``seq``, where a recovery point is rewritten as an IDR)."""
-    upto = event if event is not None and plan.k <= event < plan.x else plan.x
-    later = [i for i, p in enumerate(pkts) if p.rap and plan.k < p.index <= upto]
-    if later:
-        return pkts[later[-1] :]
+    raps = [i for i, p in enumerate(pkts) if p.rap and plan.k < p.index <= plan.x]
+    upto = plan.x
+    if event is not None and plan.k <= event < plan.x and not (raps and pkts[raps[-1]].index > event):
+        upto = event
+        raps = [i for i in raps if pkts[i].index <= event]
+    if raps:
+        return pkts[raps[-1] :]
     idr = max(i for i in range(plan.body_from, plan.body_to + 1) if i < len(seq) and seq[i].idr
               and seq[i].index <= upto)
     return seq[idr:]

@@ -129,12 +129,15 @@ class _Poc:
         return 2 * (self.fn_offset + frame_num) - (0 if s.nal_ref_idc else 1)
 
 
-def splice_at_recovery_point(pkts: list[SourcePacket], avcc: h264.AvcC, length_size: int = 4) -> list[SourcePacket]:
+def splice_at_recovery_point(pkts: list[SourcePacket], avcc: h264.AvcC, length_size: int = 4,
+                             end: int | None = None) -> list[SourcePacket]:
     """``pkts`` (decode order, starting at the recovery point R) as a body that starts with an
-    IDR: R rewritten, its leading pictures dropped, the rest renumbered up to the next IDR."""
+    IDR: R rewritten, its leading pictures dropped, the rest renumbered up to the next IDR, or,
+    with ``end``, only until every frame of [R, end) is in (nothing after is copied or decoded)."""
     sps_by_id = {p.id: p for p in map(h264.parse_sps, avcc.sps)}
     pps_by_id = {p.id: p for p in map(h264.parse_pps, avcc.pps)}
     k = pkts[0].index
+    wanted = end - k if end is not None else None
     out: list[SourcePacket] = []
     mine: dict[_Pic, _Pic] = {}  # the source's picture -> the same picture in the rewritten stream
     state = None
@@ -165,6 +168,10 @@ def splice_at_recovery_point(pkts: list[SourcePacket], avcc: h264.AvcC, length_s
                 continue  # the recovery point SEI: R is an IDR now
             data += h264.length_prefixed(nal, length_size)
         out.append(SourcePacket(bytes(data), p.index, pos == 0, p.ref, pos == 0))
+        if end is not None and p.index < end:
+            wanted -= 1
+            if wanted == 0:
+                break  # every frame of [R, end) is in: the packets after are neither copied nor decoded
     return out
 
 

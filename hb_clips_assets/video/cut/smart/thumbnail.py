@@ -20,9 +20,14 @@ class Thumbnail:
             save_thumbnail(frame, self.path, self.quality)
             self.done = True
 
-    def from_packets(self, stream: SourceStream, pkts: list[SourcePacket]) -> None:
-        """Decode the event frame from the source packets already read (from the last IDR before it)."""
-        idr = max((i for i, p in enumerate(pkts) if p.idr and p.index <= self.event), default=None)
+    def from_packets(self, stream: SourceStream, pkts: list[SourcePacket], since: int | None = None) -> None:
+        """Decode the event frame from the source packets already read: from the last IDR
+        before it, or with ``since`` (the body's first frame), from the last random access
+        point in [since, event] (a recovery point shows every picture from it on exactly)."""
+        if since is None:
+            idr = max((i for i, p in enumerate(pkts) if p.idr and p.index <= self.event), default=None)
+        else:
+            idr = max((i for i, p in enumerate(pkts) if p.rap and since <= p.index <= self.event), default=None)
         if idr is None:
             raise Fallback("no IDR before the event frame")
         dec = stream.decoder()
