@@ -1,7 +1,9 @@
 """A reel: the clips of a result set, in order, as one HLS media playlist (RFC 8216, version 7).
 
-Each clip keeps its own rendition (the fragmented MP4 and byte ranges of its stored playlist): the
-reel opens every clip with ``EXT-X-DISCONTINUITY`` (but the first) and a new ``EXT-X-MAP`` (each clip
+Each clip keeps its own rendition (the fragmented MP4 and byte ranges of its stored playlist); the reel
+names every init section and fragment by a URL of its own that carries the byte range (no
+``EXT-X-BYTERANGE``: FFmpeg 9's HLS reader reads only the first fragment of byte ranges into one
+seekable HTTP resource, see ``retrieval/api/media.py``). The reel opens every clip with ``EXT-X-DISCONTINUITY`` (but the first) and a new ``EXT-X-MAP`` (each clip
 has its own parameter sets and edit lists), an ``EXT-X-PROGRAM-DATE-TIME`` on the reel's own clock
 and an ``EXT-X-DATERANGE`` carrying the clip's event (ids, type, time in the period).
 
@@ -79,9 +81,10 @@ def _quoted(text: str) -> str:
     return '"' + "".join(c if c.isprintable() and c not in '"\r\n' else "?" for c in text) + '"'
 
 
-def build_reel(clips: Sequence[ReelClip], media_url: Callable[[ReelClip, TfdtShift], str],
+def build_reel(clips: Sequence[ReelClip], segment_url: Callable[[ReelClip, TfdtShift, int, int], str],
                title: str = "hb-clips reel") -> str:
-    """The reel's media playlist; ``media_url(clip, shift)`` is the (signed) URL of the clip's fMP4."""
+    """The reel's media playlist; ``segment_url(clip, shift, start, end)`` is the (signed) URL of bytes
+    ``start``..``end`` (inclusive) of the clip's fMP4, shifted: a resource of exactly those bytes."""
     if not clips:
         raise ValueError("a reel needs at least one clip")
     shifts = reel_shifts([c.rendition for c in clips])
@@ -93,13 +96,12 @@ def build_reel(clips: Sequence[ReelClip], media_url: Callable[[ReelClip, TfdtShi
              "#EXT-X-INDEPENDENT-SEGMENTS", f"## {_quoted(title)[1:-1]}: {len(clips)} clips"]
     elapsed = Fraction(0)
     for i, (clip, shift) in enumerate(zip(clips, shifts)):
-        url = media_url(clip, shift)
         r = clip.rendition
         length = sum((d for _, _, d in r.segments), Fraction(0))
         start = clock + dt.timedelta(seconds=float(elapsed))
         if i:
             lines.append("#EXT-X-DISCONTINUITY")
-        lines.append(f"#EXT-X-MAP:URI={_quoted(url)},BYTERANGE=\"{r.init_size}@0\"")
+        lines.append(f"#EXT-X-MAP:URI={_quoted(segment_url(clip, shift, 0, r.init_size - 1))}")
         lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_date_time(start)}")
         lines.append(f"#EXT-X-DATERANGE:ID={_quoted(f'{clip.game_id}/{clip.period}/{clip.event_id}')},"
                      f"CLASS=\"org.hb-clips.event\",START-DATE=\"{_date_time(start)}\",DURATION={float(length):.6f},"
@@ -107,7 +109,7 @@ def build_reel(clips: Sequence[ReelClip], media_url: Callable[[ReelClip, TfdtShi
                      f"X-GAME-ID={_quoted(clip.game_id)},X-PERIOD={_quoted(clip.period)},"
                      f"X-EVENT-TYPE={_quoted(clip.event_type)},X-EVENT-S={clip.event_s:.3f}")
         for offset, size, duration in r.segments:
-            lines += [extinf(duration), f"#EXT-X-BYTERANGE:{size}@{offset}", url]
+            lines += [extinf(duration), segment_url(clip, shift, offset, offset + size - 1)]
         elapsed += length
     lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"

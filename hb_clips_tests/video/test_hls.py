@@ -27,9 +27,10 @@ from hb_clips_assets.video.probe import probe_video
 FPS = Fraction(60000, 1001)
 
 
-def rfc8216_problems(text: str, sizes: dict[str, int]) -> list[str]:
-    """The rules of RFC 8216 a player trips on, for a VOD media playlist of fMP4 byte ranges.
-    ``sizes``: URI -> bytes of the file it names (a byte range must lie inside it)."""
+def rfc8216_problems(text: str, sizes: dict[str, int], whole: bool = False) -> list[str]:
+    """The rules of RFC 8216 a player trips on, for a VOD media playlist of fMP4 segments.
+    ``sizes``: URI -> bytes of the file it names (a byte range must lie inside it). ``whole``: every
+    init section and segment is a resource of its own (a reel), so none may carry a BYTERANGE."""
     problems = []
     lines = [line for line in text.splitlines() if line.strip()]
     if lines[0] != "#EXTM3U" or lines[-1] != "#EXT-X-ENDLIST":
@@ -51,6 +52,10 @@ def rfc8216_problems(text: str, sizes: dict[str, int]) -> list[str]:
         for what, uri, rng in (("segment", seg.uri, seg.byterange),
                                ("map", seg.init_section and seg.init_section.uri,
                                 seg.init_section and seg.init_section.byterange)):
+            if whole:
+                if rng or not uri or sizes.get(uri, 0) <= 0:
+                    problems.append(f"segment {i}: {what} {uri} is not a whole resource of its own")
+                continue
             if not rng or "@" not in rng:  # an offset on every range: no implicit "after the previous one"
                 problems.append(f"segment {i}: {what} without an explicit BYTERANGE offset")
                 continue

@@ -6,6 +6,14 @@ HMAC-SHA256 of the key and the expiry under the server's secret
 (``HB_API_MEDIA_SECRET``), so a ``<video src>`` can play a clip without an
 API key header. A request with a valid API key for the clip's game works too.
 
+A reel's segment link also names, signed with it, a decode-time ``shift`` and
+``bytes=START-END``: that link's resource is exactly those bytes of the object
+(200, its own length and ETag; a ``Range`` header counts inside them). A reel
+names each segment so, never by ``EXT-X-BYTERANGE``: FFmpeg 9's HLS reader,
+given byte ranges of one seekable HTTP resource, merges contiguous ranges into
+one request and its MP4 reader stops after the first fragment (a clean EOF),
+with any server that answers ``Range`` correctly.
+
 Objects are content-addressed (the key holds the clip id): the ETag is the
 SHA-256 the index recorded, ``If-None-Match`` gets 304, and caches may keep
 them for good (``private``: access is controlled).
@@ -29,28 +37,38 @@ CHUNK = 256 * 1024
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 
-def sign(secret: bytes, object_key: str, expires: int, shift: str | None = None) -> str:
+def sign(secret: bytes, object_key: str, expires: int, shift: str | None = None, part: str | None = None) -> str:
     """The signature of a link to ``object_key`` until ``expires``; ``shift``: a reel's decode-time
-    shift of a fragmented MP4 (``video.hls.boxes.TfdtShift``), signed with it so it cannot be changed."""
-    message = f"{object_key}\n{expires}" + (f"\n{shift}" if shift else "")
+    shift of a fragmented MP4 (``video.hls.boxes.TfdtShift``); ``part``: ``START-END`` (inclusive), the
+    bytes of the object the link names (a reel's segment). Both are signed with it so neither can be changed."""
+    message = f"{object_key}\n{expires}" + (f"\n{shift}" if shift else "") + (f"\nbytes={part}" if part else "")
     mac = hmac.new(secret, message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac[:24]).decode().rstrip("=")
 
 
 def signed_query(secret: bytes, object_key: str, expiry_s: int, now: float | None = None,
-                 shift: str | None = None) -> str:
+                 shift: str | None = None, part: str | None = None) -> str:
     expires = int((now if now is not None else time.time()) + expiry_s)
-    tail = f"&shift={shift}" if shift else ""
-    return f"exp={expires}{tail}&sig={sign(secret, object_key, expires, shift)}"
+    tail = (f"&shift={shift}" if shift else "") + (f"&bytes={part}" if part else "")
+    return f"exp={expires}{tail}&sig={sign(secret, object_key, expires, shift, part)}"
 
 
 def check_signature(secret: bytes, object_key: str, exp: str | None, sig: str | None, now: float | None = None,
-                    shift: str | None = None) -> bool:
+                    shift: str | None = None, part: str | None = None) -> bool:
     if not exp or not sig or not exp.isdigit() or len(exp) > 12:
         return False
     if int(exp) < (now if now is not None else time.time()):
         return False
-    return hmac.compare_digest(sign(secret, object_key, int(exp), shift), sig)
+    return hmac.compare_digest(sign(secret, object_key, int(exp), shift, part), sig)
+
+
+def parse_part(text: str, size: int) -> "ByteRange | None":
+    """The ``bytes=START-END`` a link names, if it lies inside an object of ``size`` bytes."""
+    first, sep, last = text.partition("-")
+    if not sep or not first.isdigit() or not last.isdigit():
+        return None
+    start, end = int(first), int(last)
+    return ByteRange(start, end) if start <= end < size else None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ KNOWN = {
     "/api/v2/clips/reel.m3u8": {"q", "player", "team", "opponent", "game", "event", "period", "zone", "strength",
                                 "outcome", "date_from", "date_to", "last_games", "last_games_of", "newest_first",
                                 "limit", "X-API-Key"},
-    "/api/v2/media/{object_key}": {"object_key", "exp", "sig", "shift", "X-API-Key"},
+    "/api/v2/media/{object_key}": {"object_key", "exp", "sig", "shift", "bytes", "X-API-Key"},
     "/api/v2/health": set(),
     "/api/v2/whoami": {"X-API-Key"},
     "/api/v2/links": {"clip", "X-API-Key"},

@@ -77,15 +77,10 @@ def reel(api, key=ADMIN, **params) -> httpx.Response:
 
 
 def ffmpeg(url: str, *out: str, key: str | None = ADMIN) -> subprocess.CompletedProcess:
-    """The FFmpeg CLI reading ``url`` (the key in a header: FFmpeg sends it for the playlist and segments).
-
-    ``-http_seekable 0 -http_persistent 0``: FFmpeg 9's HLS reader, given a seekable HTTP source (any
-    server answering Range requests with 206), demuxes only the first fragment of a byte-ranged fMP4 and
-    then reports a clean EOF; not seekable but on one kept-alive connection, it reads a new range's
-    answer as the rest of the one before ("Unexpected offset"). One request per byte range, not
-    seekable: every fragment. (The same bytes from files decode in full with no option.)"""
+    """The FFmpeg CLI reading ``url`` with its default options (the key in a header: FFmpeg sends it for
+    the playlist and the segments; the segments' signed links need none)."""
     auth = ["-headers", f"X-API-Key: {key}\r\n"] if key else []
-    return subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", *auth, "-http_seekable", "0", "-http_persistent", "0", "-i", url, *out],
+    return subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", *auth, "-i", url, *out],
                           capture_output=True, timeout=120)
 
 
@@ -128,12 +123,23 @@ def test_ffmpeg_plays_a_reel_frame_exact_with_audio_in_sync(api):
 def test_the_reel_playlist_is_valid(api):
     r = reel(api, game="R1")
     text = r.text
-    sizes = {}
-    for seg in m3u8.loads(text).segments:
-        path = urllib.parse.urlsplit(seg.uri).path.removeprefix("/api/v2/media/")
-        sizes[seg.uri.split("?")[0]] = (api["store"] / path).stat().st_size
-    assert rfc8216_problems(text, sizes) == []
+    assert "#EXT-X-BYTERANGE" not in text and "BYTERANGE=" not in text  # every part is a resource of its own
     playlist = m3u8.loads(text)
+    uris = [s.uri for s in playlist.segments] + [s.init_section.uri for s in playlist.segments]
+    sizes = {}
+    for uri in set(uris):
+        got = api["client"].get(uri)  # no key: the signed link is enough
+        assert got.status_code == 200 and got.headers["content-length"] == str(len(got.content)), uri
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(uri).query))
+        start, end = (int(x) for x in q["bytes"].split("-"))
+        stored = (api["store"] / urllib.parse.urlsplit(uri).path.removeprefix("/api/v2/media/")).read_bytes()
+        assert len(got.content) == end - start + 1 and end < len(stored)
+        # exactly those bytes of the stored fMP4, but for the shifted decode times (8-byte tfdt fields)
+        differ = np.flatnonzero(np.frombuffer(got.content, np.uint8) != np.frombuffer(stored[start:end + 1], np.uint8))
+        assert len(differ) <= 16 * max(1, got.content.count(b"tfdt")), uri
+        sizes[uri] = len(got.content)
+    assert len(set(s.uri for s in playlist.segments)) == len(playlist.segments)  # no two segments share a URL
+    assert rfc8216_problems(text, sizes, whole=True) == []
     starts = [i for i, s in enumerate(playlist.segments) if s.discontinuity]
     assert len(starts) == 2 and text.count("#EXT-X-MAP:") == 3 and text.count("#EXT-X-PROGRAM-DATE-TIME:") == 3
     assert [l.split('X-EVENT-ID="')[1].split('"')[0] for l in text.splitlines() if "DATERANGE" in l] == ["e1", "e2", "e3"]
@@ -153,18 +159,28 @@ def test_a_reel_is_scoped_like_the_listing(api):
 
 def test_every_segment_link_is_refused_once_tampered_or_expired(api):
     client = api["client"]
-    uris = sorted({s.uri for s in m3u8.loads(reel(api, game="R1").text).segments})
-    assert len(uris) == 3
+    playlist = m3u8.loads(reel(api, game="R1").text)
+    uris = sorted({s.uri for s in playlist.segments} | {s.init_section.uri for s in playlist.segments})
+    assert len(uris) == len(playlist.segments) + 3
     for uri in uris:
         parts = urllib.parse.urlsplit(uri)
         q = dict(urllib.parse.parse_qsl(parts.query))
-        good = client.get(uri, headers={"Range": "bytes=0-99"})
-        assert good.status_code == 206 and len(good.content) == 100
+        whole = client.get(uri)
+        good = client.get(uri, headers={"Range": "bytes=10-109"})  # a Range counts inside the named bytes
+        assert good.status_code == 206 and good.content == whole.content[10:110]
+        assert good.headers["content-range"] == f"bytes 10-109/{len(whole.content)}"
         key = parts.path.removeprefix("/api/v2/media/")
+        start, end = (int(x) for x in q["bytes"].split("-"))
         other_shift = q["shift"].replace("_", "_1", 1)
         for changed in ({**q, "shift": other_shift}, {**q, "sig": q["sig"][:-2] + "AA"},
-                        {k: v for k, v in q.items() if k != "shift"}, {**q, "exp": str(int(q["exp"]) + 60)}):
+                        {k: v for k, v in q.items() if k != "shift"}, {**q, "exp": str(int(q["exp"]) + 60)},
+                        {**q, "bytes": f"{start}-{end + 1}"}, {**q, "bytes": f"{start + 1}-{end}"},
+                        {k: v for k, v in q.items() if k != "bytes"}):
             bad = client.get(f"{parts.path}?{urllib.parse.urlencode(changed)}")
             assert bad.status_code == 401, (uri, changed)
-        expired = media.signed_query(SECRET, key, 60, now=time.time() - 3600, shift=q["shift"])
+        expired = media.signed_query(SECRET, key, 60, now=time.time() - 3600, shift=q["shift"], part=q["bytes"])
         assert client.get(f"{parts.path}?{expired}").status_code == 401
+    # a validly signed range that is not inside the object: 404, never bytes of something else
+    size = (api["store"] / key).stat().st_size
+    outside = media.signed_query(SECRET, key, 60, shift=q["shift"], part=f"{size - 10}-{size + 10}")
+    assert client.get(f"{parts.path}?{outside}").status_code == 404

@@ -38,7 +38,7 @@ _ROUTE = dict(
                401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 416: {"description": "range not satisfiable"},
                422: {"model": ErrorOut, "description": "unknown or malformed parameters"}},
     response_class=Response,
-    dependencies=[only("exp", "sig", "shift")],
+    dependencies=[only("exp", "sig", "shift", "bytes")],
 )
 
 
@@ -53,6 +53,9 @@ def media_object(
     sig: str | None = Query(None, max_length=100, description="signature of a signed URL"),
     shift: str | None = Query(None, max_length=200, pattern=r"^[0-9]{1,9}_-?[0-9]{1,15}(\.[0-9]{1,9}_-?[0-9]{1,15}){0,7}$",
                               description="a reel's decode-time shift of an HLS fragmented MP4 (signed with the link)"),
+    part: str | None = Query(None, alias="bytes", max_length=40, pattern=r"^[0-9]{1,15}-[0-9]{1,15}$",
+                             description="START-END (inclusive): the link names these bytes of the object, a reel's "
+                                         "segment (signed with the link; a Range header counts inside them)"),
     key: str | None = Security(api_key_header),
     settings: ApiSettings = Depends(api_settings),
     handle: Retrieval = Depends(retrieval),
@@ -68,7 +71,7 @@ def media_object(
     if found is None:
         raise HTTPException(404, "no such object")
     asset, clip = found
-    if not media.check_signature(settings.media_secret, object_key, exp, sig, shift=shift):
+    if not media.check_signature(settings.media_secret, object_key, exp, sig, shift=shift, part=part):
         grant = settings.lookup(key)
         if grant is None:
             raise HTTPException(401, "a valid API key or a signed URL is needed",
@@ -77,7 +80,7 @@ def media_object(
         if not clip_visible(clip, grant.visible_teams, references(request)):
             raise HTTPException(404, "no such object")
     fields = _shifted_fields(store, object_key, asset, shift) if shift else None
-    return _send(request, store, object_key, asset, fields, shift)
+    return _send(request, store, object_key, asset, fields, shift, part)
 
 
 @functools.lru_cache(maxsize=512)
@@ -100,15 +103,22 @@ def _shifted_fields(store: LocalObjectStore, object_key: str, asset: dict, shift
 
 
 def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dict,
-          fields: dict[int, bytes] | None = None, shift: str | None = None) -> Response:
+          fields: dict[int, bytes] | None = None, shift: str | None = None, part: str | None = None) -> Response:
     """The object, its headers only (HEAD), a range of it, or 304/416; ``fields``: bytes a reel's
-    decode-time shift writes over it (a representation of its own, with its own ETag)."""
+    decode-time shift writes over it; ``part``: the bytes of it the link names (each a representation
+    of its own, with its own ETag, its own length, and ``Range`` counted inside it)."""
     path = store.path_of(object_key)
     try:
         size = path.stat().st_size
     except OSError:
         raise HTTPException(404, "the object is missing from the store") from None
-    etag = media.etag_of(asset["sha256"] + (f"+{shift}" if shift else ""))
+    base = 0
+    if part is not None:
+        window = media.parse_part(part, size)
+        if window is None:
+            raise HTTPException(404, f"bytes {part} are not inside {object_key}")
+        base, size = window.start, window.length
+    etag = media.etag_of(asset["sha256"] + (f"+{shift}" if shift else "") + (f"@{part}" if part else ""))
     headers = {"ETag": etag, "Cache-Control": media.CACHE_CONTROL, "Accept-Ranges": "bytes"}
     if media.etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
@@ -127,5 +137,5 @@ def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dic
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=asset["content_type"])
-    return StreamingResponse(media.read_file(path, start, length, fields), status_code=status, headers=headers,
-                             media_type=asset["content_type"])
+    return StreamingResponse(media.read_file(path, base + start, length, fields), status_code=status,
+                             headers=headers, media_type=asset["content_type"])

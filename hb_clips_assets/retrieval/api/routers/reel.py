@@ -2,9 +2,10 @@
 
 The same filters and plain-language ``q=`` as the listing, scoped to the key's teams the same way; a
 game asked for by id that the key may not see, or a result set without a clip to play, is a 404. Each
-clip's media segments are its stored fragmented MP4 by byte ranges (see ``retrieval/reel.py``):
-for a local store, signed links of this API's media route that also carry the clip's decode-time
-shift in the reel; for GCS, the store's V4 signed URLs (through the CDN host when configured).
+clip's init section and media segments are byte ranges of its stored fragmented MP4 (see
+``retrieval/reel.py``), each named by a signed link of this API's media route that carries the range
+and the clip's decode-time shift in the reel, for a local store and for GCS alike (the API reads the
+range from the bucket and shifts it: a V4 signed URL can neither name a range nor shift decode times).
 """
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from hb_clips_assets.retrieval.api.dependencies import API, FILTERS, Search, api
 from hb_clips_assets.retrieval.api.schemas import ERRORS, ErrorOut
 from hb_clips_assets.retrieval.api.settings import ApiSettings
 from hb_clips_assets.retrieval.reel import ReelClip, build_reel
-from hb_clips_assets.storage.store.local import LocalObjectStore
 from hb_clips_assets.video.hls.playlist import MIME, PlaylistError, parse_rendition
 
 MAX_REEL = 2000  # clips in one reel playlist
@@ -82,18 +82,15 @@ def reel(
         raise HTTPException(404, "no clip to play: nothing matches" if not found
                             else "no clip of the result has an HLS rendition yet")
     keys = {clip.clip_id: key for clip, key in clips}
-    if isinstance(store, LocalObjectStore):
-        base = str(request.base_url).rstrip("/")
+    base = str(request.base_url).rstrip("/")
 
-        def media_url(clip: ReelClip, shift) -> str:
-            key = keys[clip.clip_id]
-            query = media.signed_query(settings.media_secret, key, settings.media_url_expiry_s, shift=shift.encode())
-            return f"{base}{API}/media/{key}?{query}"
-    else:
-        def media_url(clip: ReelClip, _shift) -> str:  # the stored bytes as they are (see retrieval/reel.py)
-            return store.signed_url(keys[clip.clip_id], s.handle.url_expires_s)
+    def segment_url(clip: ReelClip, shift, start: int, end: int) -> str:
+        key = keys[clip.clip_id]
+        query = media.signed_query(settings.media_secret, key, settings.media_url_expiry_s, shift=shift.encode(),
+                                   part=f"{start}-{end}")
+        return f"{base}{API}/media/{key}?{query}"
 
-    body = build_reel([clip for clip, _ in clips], media_url)
+    body = build_reel([clip for clip, _ in clips], segment_url)
     return Response(body, media_type=MIME, headers={"Cache-Control": media.PLAYLIST_CACHE_CONTROL,
                                                     "X-Clip-Count": str(len(clips)),
                                                     "X-Clips-Without-HLS": str(skipped)})
