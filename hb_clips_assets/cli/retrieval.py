@@ -73,9 +73,13 @@ def _print_parsed(parsed: ParsedRequest | None, query: ClipQuery) -> None:
 def cmd_find(args) -> int:
     from hb_clips_assets.retrieval.export.otio import to_otio_json
     from hb_clips_assets.retrieval.export.sportscode import to_sportscode_xml
+    from hb_clips_assets.retrieval.reel import in_reel
 
     if args.export and not args.out:
         print("error: --export needs --out FILE", file=sys.stderr)
+        return 2
+    if args.reel_url and (not args.export or args.timeline == "source"):
+        print("error: --reel-url goes with --export (and the playlist timeline: times into the reel)", file=sys.stderr)
         return 2
     try:
         retrieval = open_retrieval(args.data_root, args.db_url, args.store_url)
@@ -95,10 +99,12 @@ def cmd_find(args) -> int:
             clips = list(iter_clips(retrieval.engine, dataclasses.replace(query, limit=MAX_LIMIT), retrieval.refs, **kwargs))
             if args.limit is not None:
                 clips = clips[: args.limit]
+            if args.reel_url:  # the reel plays the clips with an HLS rendition, in this order
+                clips = [c for c in clips if in_reel(c.assets)]
             if args.export == "sportscode":
-                Path(args.out).write_bytes(to_sportscode_xml(clips, timeline=args.timeline))
+                Path(args.out).write_bytes(to_sportscode_xml(clips, timeline=args.timeline, reel_url=args.reel_url))
             else:
-                Path(args.out).write_text(to_otio_json(clips), encoding="utf-8")
+                Path(args.out).write_text(to_otio_json(clips, reel_url=args.reel_url), encoding="utf-8")
             if not args.json:
                 _print_parsed(parsed, query)
             print(f"{len(clips)} clips exported to {args.out} ({args.export})", file=sys.stderr if args.json else sys.stdout)
@@ -180,8 +186,11 @@ def add_retrieval_commands(sub) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--export", choices=["sportscode", "otio"], help="write every matching clip as a playlist to --out")
     p.add_argument("--out", help="file the export is written to")
-    p.add_argument("--timeline", choices=["source", "playlist"], default="source",
-                   help="Sportscode times: in each period video (source) or clips end to end (playlist)")
+    p.add_argument("--timeline", choices=["source", "playlist"],
+                   help="Sportscode times: in each period video (source, the default) or clips end to end (playlist)")
+    p.add_argument("--reel-url", metavar="URL",
+                   help="with --export: reference this HLS reel of the same request (GET /api/v2/clips/reel.m3u8) "
+                        "instead of each clip's MP4; lists the clips it plays, at their places in it")
     p.add_argument("--user-player", help=f"the player 'my' means (default ${USER_PLAYER_ENV})")
     p.add_argument("--data-root", help="data root with schedule.csv and roster.csv (default $HB_DATA_ROOT)")
     p.add_argument("--db-url", help="media index URL (default $HB_MEDIA_DB_URL)")

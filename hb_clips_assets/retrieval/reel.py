@@ -39,6 +39,12 @@ class ReelClip:
     rendition: Rendition
 
 
+def in_reel(assets) -> bool:
+    """Whether a clip (its ``assets``, kind -> asset) plays in a reel: it has its HLS rendition (a clip cut
+    with ``HB_HLS=0`` has not, until the next run of its partition packages it)."""
+    return "hls" in assets and "hls_fmp4" in assets
+
+
 def reel_shifts(clips: Sequence[Rendition]) -> list[TfdtShift]:
     """Per clip, the decode-time shift of each track that lays the clips end to end.
 

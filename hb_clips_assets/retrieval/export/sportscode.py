@@ -25,6 +25,10 @@ Two timelines: ``"source"`` (default) puts each instance at its place in its
 period video (labels Game and Period say which); ``"playlist"`` lays the clips
 end to end, as they follow each other in the exported playlist (and in the
 OTIO timeline).
+
+With ``reel_url`` (the HLS reel of the same clips, ``GET /api/v2/clips/reel.m3u8``) the edit list's
+movie is that one stream: ``<SESSION_INFO><movie>URL</movie>`` and a "Movie" label on every
+instance name it, and the times are the playlist timeline's (where each clip sits in the reel).
 """
 from __future__ import annotations
 
@@ -80,15 +84,32 @@ def _labels(clip: ClipResult) -> list[tuple[str, str]]:
     return [(g, t) for g, t in labels if t != ""]
 
 
+def reel_offsets(clips: Iterable[ClipResult]) -> list[Fraction]:
+    """Seconds from the start of the clips laid end to end (a reel of them) to each clip's first frame."""
+    out, position = [], Fraction(0)
+    for clip in clips:
+        out.append(position)
+        position += Fraction(clip.end_frame - clip.start_frame) / clip.fps
+    return out
+
+
 def to_sportscode_xml(
-    clips: Iterable[ClipResult], *, timeline: str = "source", session_start: str | None = None
+    clips: Iterable[ClipResult], *, timeline: str | None = None, session_start: str | None = None,
+    reel_url: str | None = None,
 ) -> bytes:
-    """The edit list as UTF-8 XML bytes."""
+    """The edit list as UTF-8 XML bytes (``timeline``: "source" by default, "playlist" with a reel)."""
+    timeline = timeline or ("playlist" if reel_url else "source")
     if timeline not in TIMELINES:
         raise ValueError(f"timeline must be one of {', '.join(TIMELINES)}, got {timeline!r}")
+    if reel_url and timeline != "playlist":
+        raise ValueError("an edit list of a reel has the playlist timeline (times into the reel)")
     root = ET.Element("file")
-    if session_start:
-        ET.SubElement(ET.SubElement(root, "SESSION_INFO"), "start_time").text = session_start
+    if session_start or reel_url:
+        info = ET.SubElement(root, "SESSION_INFO")
+        if session_start:
+            ET.SubElement(info, "start_time").text = session_start
+        if reel_url:
+            ET.SubElement(info, "movie").text = reel_url
     instances = ET.SubElement(root, "ALL_INSTANCES")
     codes: list[str] = []
     position = Fraction(0)
@@ -108,7 +129,7 @@ def to_sportscode_xml(
         ET.SubElement(inst, "code").text = code
         if code not in codes:
             codes.append(code)
-        for group, text in _labels(clip):
+        for group, text in _labels(clip) + ([("Movie", reel_url)] if reel_url else []):
             label = ET.SubElement(inst, "label")
             ET.SubElement(label, "group").text = group
             ET.SubElement(label, "text").text = text

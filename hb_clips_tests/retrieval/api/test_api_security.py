@@ -42,7 +42,7 @@ KNOWN = {
                                      "X-API-Key"},
     "/api/v2/clips/export/{fmt}": {"fmt", "q", "player", "team", "opponent", "game", "event", "period", "zone",
                                    "strength", "outcome", "date_from", "date_to", "last_games", "last_games_of",
-                                   "newest_first", "limit", "timeline", "X-API-Key"},
+                                   "newest_first", "limit", "timeline", "reel", "X-API-Key"},
     "/api/v2/clips/{clip_id}": {"clip_id", "X-API-Key"},
     "/api/v2/clips/reel.m3u8": {"q", "player", "team", "opponent", "game", "event", "period", "zone", "strength",
                                 "outcome", "date_from", "date_to", "last_games", "last_games_of", "newest_first",

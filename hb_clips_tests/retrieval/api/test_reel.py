@@ -2,11 +2,13 @@
 decodes a reel of real cut clips (smart and full cuts) over HTTP without an error, every frame of
 every clip in order (by the frames' own marks), the audio within a frame of the video throughout
 (by the sync beeps); the playlist passes the m3u8 parser and the RFC 8216 checks; a key sees only its
-teams' clips, and every segment link of a reel is refused once tampered or expired."""
+teams' clips, and every segment link of a reel is refused once tampered or expired. The OTIO and
+Sportscode exports of a reel (API and CLI) name it and put each clip at the frames it plays there."""
 from __future__ import annotations
 
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 import urllib.parse
 from fractions import Fraction
 from pathlib import Path
@@ -14,8 +16,10 @@ from pathlib import Path
 import httpx
 import m3u8
 import numpy as np
+import opentimelineio as otio
 import pytest
 
+from hb_clips_assets.cli.main import main
 from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.pipeline.cutting import produce_clips
 from hb_clips_assets.retrieval.api import media
@@ -184,3 +188,70 @@ def test_every_segment_link_is_refused_once_tampered_or_expired(api):
     size = (api["store"] / key).stat().st_size
     outside = media.signed_query(SECRET, key, 60, shift=q["shift"], part=f"{size - 10}-{size + 10}")
     assert client.get(f"{parts.path}?{outside}").status_code == 404
+
+
+def reel_frames(url: str) -> list[int]:
+    """The frame marks of every frame FFmpeg decodes from a reel, in order."""
+    raw = ffmpeg(url, "-map", "0:v", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-")
+    assert raw.returncode == 0, raw.stderr.decode()
+    return [read_frame_mark(f.copy()) for f in np.frombuffer(raw.stdout, np.uint8).reshape(-1, H, W)]
+
+
+def test_exports_reference_the_reel_at_each_clips_place(api):
+    client, headers = api["client"], {"X-API-Key": ADMIN}
+    got = client.get("/api/v2/clips/export/otio", params={"game": "R1", "reel": "true"}, headers=headers)
+    assert got.status_code == 200, got.text
+    reel_url = got.headers["x-reel-url"]
+    assert reel_url == f"{api['base']}/api/v2/clips/reel.m3u8?game=R1&limit=1000"
+    timeline = otio.adapters.read_from_string(got.text, adapter_name="otio_json")
+    assert timeline.metadata["hb_clips"]["reel_url"] == reel_url
+    items = list(timeline.find_clips())
+    want = [(event, start, end) for g, event, start, end, _ in CLIPS if g == "R1"]
+    assert [i.metadata["hb_clips"]["event_id"] for i in items] == [e for e, _, _ in want]
+    frames = reel_frames(reel_url)  # the URL the export names plays, and its frames are where it says
+    assert len(frames) == sum(end - start for _, start, end in want)
+    for item, (_, start, end) in zip(items, want):
+        assert item.media_reference.target_url == reel_url
+        assert item.media_reference.available_range.duration.value == pytest.approx(len(frames))
+        at, n = round(item.source_range.start_time.value), round(item.source_range.duration.value)
+        assert n == end - start and frames[at:at + n] == list(range(start, end))
+        assert item.metadata["hb_clips"]["mp4_url"].startswith(f"{api['base']}/api/v2/media/")
+    xml = client.get("/api/v2/clips/export/sportscode", params={"game": "R1", "reel": "true"}, headers=headers)
+    assert xml.status_code == 200 and xml.headers["x-reel-url"] == reel_url
+    root = ET.fromstring(xml.content)
+    assert root.findtext("SESSION_INFO/movie") == reel_url
+    instances = root.findall("ALL_INSTANCES/instance")
+    assert len(instances) == len(want)
+    for inst, (event, start, end) in zip(instances, want):
+        first, stop = (round(Fraction(inst.findtext(t)) * FPS) for t in ("start", "end"))
+        assert frames[first:stop] == list(range(start, end)), event
+        labels = {lab.findtext("group"): lab.findtext("text") for lab in inst.findall("label")}
+        assert labels["Movie"] == reel_url and labels["Event ID"] == event
+    bad = client.get("/api/v2/clips/export/sportscode", params={"game": "R1", "reel": "true", "timeline": "source"},
+                     headers=headers)
+    assert bad.status_code == 422  # times in each period video cannot point into a reel
+    assert client.get("/api/v2/clips/export/otio", params={"reel": "true", "limit": 2001},
+                      headers=headers).status_code == 422
+    # without reel=true: each clip's own MP4, as before
+    plain = otio.adapters.read_from_string(client.get("/api/v2/clips/export/otio", params={"game": "R1"},
+                                                      headers=headers).text, adapter_name="otio_json")
+    assert all("/api/v2/media/" in i.media_reference.target_url for i in plain.find_clips())
+
+
+def test_cli_export_references_a_reel_url(api, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HB_DATA_ROOT", str(api["store"].parent / "data"))
+    monkeypatch.setenv("HB_MEDIA_DB_URL", f"sqlite:///{api['store'].parent / 'media.db'}")
+    monkeypatch.setenv("HB_STORE_URL", str(api["store"]))
+    url = "https://cdn.example.org/reels/r1.m3u8?token=abc"
+    out = tmp_path / "r1.otio"
+    assert main(["find", "--game", "R1", "--export", "otio", "--out", str(out), "--reel-url", url]) == 0
+    items = list(otio.adapters.read_from_file(str(out)).find_clips())
+    starts = [round(i.source_range.start_time.value) for i in items]
+    lengths = [end - start for g, _, start, end, _ in CLIPS if g == "R1"]
+    assert [i.media_reference.target_url for i in items] == [url] * 3 and starts == [0, lengths[0], sum(lengths[:2])]
+    xml = tmp_path / "r1.xml"
+    assert main(["find", "--game", "R1", "--export", "sportscode", "--out", str(xml), "--reel-url", url]) == 0
+    assert ET.parse(xml).getroot().findtext("SESSION_INFO/movie") == url
+    assert main(["find", "--game", "R1", "--export", "sportscode", "--out", str(xml), "--reel-url", url,
+                 "--timeline", "source"]) == 2
+    assert "--reel-url" in capsys.readouterr().err

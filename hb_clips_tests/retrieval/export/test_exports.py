@@ -111,3 +111,27 @@ def test_otio_loads_with_opentimelineio(clips, tmp_path):
     duration = timeline.duration()
     assert round(duration.value) == total  # all sample clips share one rate
     assert otio.adapters.read_from_string(to_otio_json(clips[:3]), adapter_name="otio_json").name == "hb-clips playlist"
+
+
+def test_exports_of_a_reel_name_it_and_place_every_clip_in_it(clips):
+    url = "https://api.example.org/api/v2/clips/reel.m3u8?team=WSH&limit=40"
+    some = clips[:40]
+    timeline = otio.adapters.read_from_string(to_otio_json(some, reel_url=url), adapter_name="otio_json")
+    assert timeline.metadata["hb_clips"]["reel_url"] == url
+    position = Fraction(0)
+    total = sum(Fraction(c.end_frame - c.start_frame) / c.fps for c in some)
+    for item, clip in zip(timeline.find_clips(), some):
+        fps = Fraction(clip.fps_num, clip.fps_den)
+        assert item.media_reference.target_url == url and item.metadata["hb_clips"]["mp4_url"] == clip.url("mp4")
+        assert round(item.media_reference.available_range.duration.value) == round(total * fps)
+        assert round(item.source_range.start_time.value) == round(position * fps)
+        assert item.source_range.duration.value == clip.end_frame - clip.start_frame
+        (marker,) = item.markers  # the event frame, where the clip sits in the reel
+        assert round(marker.marked_range.start_time.value) == round(position * fps) + clip.event_frame - clip.start_frame
+        position += Fraction(clip.end_frame - clip.start_frame) / fps
+    root = ET.fromstring(to_sportscode_xml(some, reel_url=url))
+    assert root.findtext("SESSION_INFO/movie") == url
+    starts = [float(i.findtext("start")) for i in root.iter("instance")]
+    assert starts == [i.start for i in read_sportscode(to_sportscode_xml(some, timeline="playlist"))]
+    with pytest.raises(ValueError, match="playlist timeline"):
+        to_sportscode_xml(some, reel_url=url, timeline="source")

@@ -22,7 +22,7 @@ from hb_clips_assets.retrieval.api import media
 from hb_clips_assets.retrieval.api.dependencies import API, FILTERS, Search, api_settings, only, search
 from hb_clips_assets.retrieval.api.schemas import ERRORS, ErrorOut
 from hb_clips_assets.retrieval.api.settings import ApiSettings
-from hb_clips_assets.retrieval.reel import ReelClip, build_reel
+from hb_clips_assets.retrieval.reel import ReelClip, build_reel, in_reel
 from hb_clips_assets.video.hls.playlist import MIME, PlaylistError, parse_rendition
 
 MAX_REEL = 2000  # clips in one reel playlist
@@ -66,10 +66,10 @@ def reel(
     store = s.handle.store
     clips, skipped = [], 0
     for c in found:
-        playlist, fmp4 = c.assets.get("hls"), c.assets.get("hls_fmp4")
-        if playlist is None or fmp4 is None:
+        if not in_reel(c.assets):
             skipped += 1  # cut with HB_HLS=0: the next run of its partition packages it
             continue
+        playlist, fmp4 = c.assets["hls"], c.assets["hls_fmp4"]
         try:
             rendition = _rendition(store, playlist.object_key, playlist.sha256)
         except (OSError, PlaylistError, UnicodeDecodeError) as exc:
