@@ -195,3 +195,29 @@ def patch(chunk: bytes, chunk_start: int, fields: dict[int, bytes]) -> bytes:
         lo, hi = max(at, chunk_start), min(at + len(value), end)
         out[lo - chunk_start : hi - chunk_start] = value[lo - at : hi - at]
     return bytes(out)
+
+
+def shift_chunk(chunk: bytes, shift: TfdtShift) -> bytes:
+    """``chunk`` — whole top-level boxes of a fragmented MP4 (its init section, or fragments: a reel's
+    part as a store hands it out by a ranged read) — with every ``tfdt`` moved by ``shift``."""
+    deltas = dict(shift.deltas)
+    out = bytearray(chunk)
+    for kind, pos, size, header in _boxes(chunk, 0, len(chunk)):
+        if kind != b"moof":
+            continue
+        for k, p, s, h in _boxes(chunk, pos + header, pos + size):
+            if k != b"traf":
+                continue
+            track_id = None
+            for k2, p2, s2, h2 in _boxes(chunk, p + h, p + s):
+                if k2 == b"tfhd":
+                    track_id = struct.unpack_from(">I", chunk, p2 + h2 + 4)[0]
+                elif k2 == b"tfdt":
+                    if chunk[p2 + h2] != 1 or track_id is None:
+                        raise BoxError(f"a tfdt at {p2} is not version 1 after its tfhd")
+                    at = p2 + h2 + 4
+                    value = struct.unpack_from(">Q", chunk, at)[0] + deltas.get(track_id, 0)
+                    if not 0 <= value < 1 << 63:
+                        raise BoxError(f"decode time shifted out of range at {at}")
+                    struct.pack_into(">Q", out, at, value)
+    return bytes(out)

@@ -33,6 +33,7 @@ from hb_clips_assets.video.cut import EncodeSettings
 from hb_clips_assets.video.framemark import read_frame_mark
 from hb_clips_assets.video.probe import probe_video
 from hb_clips_tests.retrieval.api.server import serve
+from hb_clips_tests.servers.fake_gcs import fake_gcs, gcs_bucket  # noqa: F401  (fixtures)
 from hb_clips_tests.video.test_hls import rfc8216_problems
 
 FPS = Fraction(60000, 1001)
@@ -255,3 +256,41 @@ def test_cli_export_references_a_reel_url(api, tmp_path, monkeypatch, capsys):
     assert main(["find", "--game", "R1", "--export", "sportscode", "--out", str(xml), "--reel-url", url,
                  "--timeline", "source"]) == 2
     assert "--reel-url" in capsys.readouterr().err
+
+
+def test_a_gcs_reel_plays_through_the_api_frame_exact(api, fake_gcs, gcs_bucket, monkeypatch):
+    """GCS: a V4 signed URL can neither name bytes nor shift decode times, so a reel's parts are this
+    API's signed links there too; it reads each range from the bucket (the same objects, uploaded to
+    fake-gcs-server) and shifts it. FFmpeg plays it like the local one; tampering is refused."""
+    bucket = fake_gcs.client().bucket(gcs_bucket)
+    for path in api["store"].rglob("*"):
+        if path.is_file():
+            bucket.blob(f"v1/{path.relative_to(api['store']).as_posix()}").upload_from_filename(str(path))
+    monkeypatch.setenv("HB_GCS_ENDPOINT", fake_gcs.url)
+    root = api["store"].parent
+    settings = ApiSettings(data_root=str(root / "data"), db_url=f"sqlite:///{root / 'media.db'}",
+                           store_url=f"gs://{gcs_bucket}/v1", keys={ADMIN: ApiKey("admin")}, media_secret=SECRET)
+    with serve(create_app(settings)) as base, httpx.Client(base_url=base, timeout=20) as client:
+        text = client.get("/api/v2/clips/reel.m3u8", params={"game": "R1"}, headers={"X-API-Key": ADMIN}).text
+        playlist = m3u8.loads(text)
+        assert "BYTERANGE" not in text and all(s.uri.startswith(f"{base}/api/v2/media/hls/") for s in playlist.segments)
+        frames = reel_frames(f"{base}/api/v2/clips/reel.m3u8?game=R1")
+        assert frames == [i for g, _, start, end, _ in CLIPS if g == "R1" for i in range(start, end)]
+        # each part: the same bytes as the local store's link for it (same key, range and shift)
+        def named(uri):
+            parts = urllib.parse.urlsplit(uri)
+            q = dict(urllib.parse.parse_qsl(parts.query))
+            return parts.path, q["bytes"], q["shift"]
+
+        local = {named(s.uri): s.uri for s in m3u8.loads(reel(api, game="R1").text).segments}
+        for seg in playlist.segments[:4]:
+            parts = urllib.parse.urlsplit(seg.uri)
+            q = dict(urllib.parse.parse_qsl(parts.query))
+            mine = client.get(seg.uri)
+            assert mine.status_code == 200 and mine.content == api["client"].get(local[named(seg.uri)]).content
+            part = client.get(seg.uri, headers={"Range": "bytes=5-24"})
+            assert part.status_code == 206 and part.content == mine.content[5:25]
+            for changed in ({**q, "bytes": q["bytes"].replace("-", "1-", 1)}, {**q, "sig": q["sig"][:-2] + "AA"}):
+                assert client.get(f"{parts.path}?{urllib.parse.urlencode(changed)}").status_code == 401
+        mp4 = next(iter(api["store"].glob("clips/R1/1/*.mp4"))).relative_to(api["store"]).as_posix()
+        assert client.get(f"/api/v2/media/{mp4}?{media.signed_query(SECRET, mp4, 60)}").status_code == 404

@@ -1,7 +1,9 @@
 """Objects of a local-folder store over HTTP (Range, ETag, Cache-Control), behind a
 signed URL or an API key; see :mod:`hb_clips_assets.retrieval.api.media`.
 
-A GCS store hands out its own signed URLs, so this route serves nothing then.
+A GCS store hands out its own signed URLs for clips and thumbnails, so this route serves only one
+thing then: a reel's parts (links with ``bytes=`` and ``shift=``), read from the bucket by a ranged
+read and shifted here, since a V4 signed URL can neither name a byte range nor move decode times.
 """
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ from hb_clips_assets.retrieval.api.schemas import ErrorOut
 from hb_clips_assets.retrieval.api.settings import ApiSettings
 from hb_clips_assets.retrieval.service import Retrieval
 from hb_clips_assets.storage.store.base import StoreError, validate_key
+from hb_clips_assets.storage.store.gcs import GcsObjectStore
 from hb_clips_assets.storage.store.local import LocalObjectStore
-from hb_clips_assets.video.hls.boxes import BoxError, TfdtShift, scan_fmp4, shifted_tfdt
+from hb_clips_assets.video.hls.boxes import BoxError, TfdtShift, scan_fmp4, shift_chunk, shifted_tfdt
 
 router = APIRouter(prefix=API)
 
@@ -61,8 +64,9 @@ def media_object(
     handle: Retrieval = Depends(retrieval),
     store: LocalObjectStore | None = Depends(local_store),
 ):
-    if store is None:
-        raise HTTPException(404, "this API serves no media: the store hands out its own URLs")
+    bucket = handle.store if store is None and isinstance(handle.store, GcsObjectStore) and part else None
+    if store is None and bucket is None:
+        raise HTTPException(404, "this API serves no media but a reel's parts: the store hands out its own URLs")
     try:
         validate_key(object_key)  # no traversal, no absolute path: only keys the store could have written
     except StoreError:
@@ -79,6 +83,8 @@ def media_object(
         # read here, not as a dependency: a signed URL is served without the schedule and roster
         if not clip_visible(clip, grant.visible_teams, references(request)):
             raise HTTPException(404, "no such object")
+    if bucket is not None:
+        return _send_gcs(request, bucket, object_key, asset, shift, part)
     fields = _shifted_fields(store, object_key, asset, shift) if shift else None
     return _send(request, store, object_key, asset, fields, shift, part)
 
@@ -102,23 +108,8 @@ def _shifted_fields(store: LocalObjectStore, object_key: str, asset: dict, shift
         raise HTTPException(422, f"cannot shift {object_key}: {exc}") from None
 
 
-def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dict,
-          fields: dict[int, bytes] | None = None, shift: str | None = None, part: str | None = None) -> Response:
-    """The object, its headers only (HEAD), a range of it, or 304/416; ``fields``: bytes a reel's
-    decode-time shift writes over it; ``part``: the bytes of it the link names (each a representation
-    of its own, with its own ETag, its own length, and ``Range`` counted inside it)."""
-    path = store.path_of(object_key)
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise HTTPException(404, "the object is missing from the store") from None
-    base = 0
-    if part is not None:
-        window = media.parse_part(part, size)
-        if window is None:
-            raise HTTPException(404, f"bytes {part} are not inside {object_key}")
-        base, size = window.start, window.length
-    etag = media.etag_of(asset["sha256"] + (f"+{shift}" if shift else "") + (f"@{part}" if part else ""))
+def _answer(request: Request, size: int, etag: str, content_type: str, body) -> Response:
+    """200/206/304/416 or HEAD for a representation of ``size`` bytes; ``body(start, length)`` its bytes."""
     headers = {"ETag": etag, "Cache-Control": media.CACHE_CONTROL, "Accept-Ranges": "bytes"}
     if media.etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
@@ -136,6 +127,57 @@ def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dic
         headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{size}"
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
-        return Response(status_code=status, headers=headers, media_type=asset["content_type"])
-    return StreamingResponse(media.read_file(path, base + start, length, fields), status_code=status,
-                             headers=headers, media_type=asset["content_type"])
+        return Response(status_code=status, headers=headers, media_type=content_type)
+    return StreamingResponse(body(start, length), status_code=status, headers=headers, media_type=content_type)
+
+
+def _etag(asset: dict, shift: str | None, part: str | None) -> str:
+    return media.etag_of(asset["sha256"] + (f"+{shift}" if shift else "") + (f"@{part}" if part else ""))
+
+
+def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dict,
+          fields: dict[int, bytes] | None = None, shift: str | None = None, part: str | None = None) -> Response:
+    """The object, its headers only (HEAD), a range of it, or 304/416; ``fields``: bytes a reel's
+    decode-time shift writes over it; ``part``: the bytes of it the link names (each a representation
+    of its own, with its own ETag, its own length, and ``Range`` counted inside it)."""
+    path = store.path_of(object_key)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise HTTPException(404, "the object is missing from the store") from None
+    base = 0
+    if part is not None:
+        window = media.parse_part(part, size)
+        if window is None:
+            raise HTTPException(404, f"bytes {part} are not inside {object_key}")
+        base, size = window.start, window.length
+    return _answer(request, size, _etag(asset, shift, part), asset["content_type"],
+                   lambda start, length: media.read_file(path, base + start, length, fields))
+
+
+def _send_gcs(request: Request, store: GcsObjectStore, object_key: str, asset: dict, shift: str | None,
+              part: str) -> Response:
+    """A reel's part of an fMP4 in the bucket: those bytes (one ranged read), decode times shifted."""
+    if asset["kind"] != "hls_fmp4":
+        raise HTTPException(404, "only a reel's parts of an HLS fragmented MP4 are served from GCS")
+    window = media.parse_part(part, int(asset["bytes"]))
+    if window is None:
+        raise HTTPException(404, f"bytes {part} are not inside {object_key}")
+    from google.api_core import exceptions as gexc
+
+    blob = store.client.bucket(store.bucket_name).blob(store.object_name(object_key))
+    try:
+        chunk = blob.download_as_bytes(start=window.start, end=window.end, retry=store.retry, timeout=store.timeout_s)
+    except gexc.NotFound:
+        raise HTTPException(404, "the object is missing from the bucket") from None
+    except Exception as exc:  # transport errors after the store's retries: the bucket is the one failing
+        raise HTTPException(502, f"cannot read {object_key} from the bucket: {type(exc).__name__}") from None
+    if len(chunk) != window.length:
+        raise HTTPException(404, f"bytes {part} are not inside {object_key} in the bucket")
+    if shift:
+        try:
+            chunk = shift_chunk(chunk, TfdtShift.decode(shift))
+        except BoxError as exc:
+            raise HTTPException(422, f"cannot shift bytes {part} of {object_key}: {exc}") from None
+    return _answer(request, len(chunk), _etag(asset, shift, part), asset["content_type"],
+                   lambda start, length: iter([chunk[start:start + length]]))
