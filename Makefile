@@ -25,7 +25,7 @@ $(ROOM_VENDOR)/hls.min.mjs: web/package.json web/package-lock.json
 	  echo "npm not found: the clip room will play reels clip by clip (MP4), without hls.js" >&2; \
 	else \
 	  cd web && npm ci --no-audit --no-fund --loglevel=error && cd .. && mkdir -p $(ROOM_VENDOR) && \
-	  cp $(HLS_DIST)/hls.worker.js $(ROOM_VENDOR)/ && cp web/node_modules/hls.js/LICENSE $(ROOM_VENDOR)/hls.js.LICENSE && \
+	  cp $(HLS_DIST)/hls.worker.js $(ROOM_VENDOR)/ && cp web/node_modules/hls.js/LICENSE $(ROOM_VENDOR)/hls.js-LICENSE.txt && \
 	  cp $(HLS_DIST)/hls.min.mjs $(ROOM_VENDOR)/; \
 	fi
 

@@ -5,9 +5,17 @@ storage and goes to the API as ``X-API-Key``), so it needs no key itself.
 A Content-Security-Policy keeps it to its own origin: scripts, styles and
 API calls from this server only; images and video also from ``https:``,
 where a GCS store's signed URLs point.
+
+HLS reels through hls.js (``static/vendor/``, copied there by ``make install``) need two things of the
+policy: ``media-src blob:``, because Media Source Extensions play from a ``blob:`` URL of the
+MediaSource (the browser's own HLS is given the reel's playlist as a ``blob:`` URL too), and
+``worker-src 'self'``, for hls.js's worker, loaded from this server's vendor folder (not from a
+``blob:`` URL, so no ``blob:`` workers are allowed). Its requests (playlist, segments) are same-origin
+``connect-src`` ones.
 """
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,9 +23,10 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(__file__).resolve().parent / "static"
+mimetypes.add_type("text/javascript", ".mjs")  # hls.js's ES module: a module script needs a JavaScript type
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-       "img-src 'self' data: blob: https:; media-src 'self' blob: https:; "
+       "img-src 'self' data: blob: https:; media-src 'self' blob: https:; worker-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 # The files change with the package: revalidate (ETag / Last-Modified) rather than cache for good.
 HEADERS = {"Cache-Control": "no-cache", "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",

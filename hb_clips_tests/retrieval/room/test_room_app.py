@@ -65,8 +65,8 @@ def test_every_module_the_app_imports_exists_and_is_short():
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
     files = {p.name for p in (STATIC / "js").glob("*.js")}
     assert seen == files  # no dead module, none missing
-    for path in STATIC.rglob("*"):
-        if path.suffix in (".js", ".css", ".html"):
+    for path in STATIC.rglob("*"):  # the room's own files (vendor/: hls.js's build, copied by `make install`)
+        if path.suffix in (".js", ".css", ".html") and "vendor" not in path.relative_to(STATIC).parts:
             assert len(path.read_text(encoding="utf-8").splitlines()) <= 250, path.name
 
 

@@ -107,7 +107,11 @@ def test_a_click_plays_the_clip_and_its_duration_is_its_frames(room_server, cont
     assert at == pytest.approx((first["event_frame"] - first["start_frame"] + 0.5) / frames, abs=1e-6)
     page.keyboard.press("e")  # to the event frame, for the screenshot
     assert shown_frame_mark(page) == first["event_frame"]
-    page.locator("#player-panel").screenshot(path=str(screenshots / "clip-room-player.png"))
+    # the whole player, its controls too (an element screenshot stops at the viewport's edge)
+    box = page.locator("#player-panel").bounding_box()
+    scroll = page.evaluate("scrollY")
+    page.screenshot(path=str(screenshots / "clip-room-player.png"), full_page=True,
+                    clip={"x": box["x"], "y": box["y"] + scroll, "width": box["width"], "height": box["height"]})
 
 
 def test_frame_steps_land_on_the_next_frame_read_from_the_picture(room_server, context):

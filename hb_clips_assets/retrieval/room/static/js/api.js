@@ -58,10 +58,12 @@ export function createApi(getKey) {
       try { detail = (await response.json()).detail; } catch { /* not JSON */ }
       throw new ApiError(response.status, messageFor(response.status, detail), detail);
     }
+    if (as === "text") return { text: await response.text(), url: new URL(url, location.href).href };
     return as === "blob" ? { blob: await response.blob(), headers: response.headers } : response.json();
   }
   return {
     get: (path, params) => request(path, params, "json"),
     blob: (path, params) => request(path, params, "blob"),
+    text: (path, params) => request(path, params, "text"), // {text, url}: the URL it came from, absolute
   };
 }

@@ -1,6 +1,7 @@
 // The clip room: sign in, search in hockey language, watch, reel, take it away.
 
 import { createApi } from "./api.js";
+import { HlsReel } from "./hlsreel.js";
 import { clipCount, el, spokenDuration } from "./format.js";
 import { bindKeys, SHORTCUTS } from "./keys.js";
 import { LinkKeeper } from "./links.js";
@@ -12,6 +13,7 @@ import { SearchForm } from "./search.js";
 import { session, signIn } from "./session.js";
 import { roomParam, searchFromUrl, writeUrl } from "./state.js";
 import { renderStats } from "./stats.js";
+import { reelSupport, showMode } from "./stream.js";
 import { bindTakeaway, updateDownload } from "./takeaway.js";
 
 catchEverything();
@@ -40,6 +42,14 @@ const reel = new Reel(player, results, {
     $("play-all").textContent = r.active ? "■ Stop reel" : "▶ Play all";
     document.body.dataset.reel = r.active ? `${r.index + 1}/${r.source.length}` : "";
   },
+});
+reelSupport(player.video).then((support) => { // one HLS stream where the browser can, else clip by clip
+  showMode(support.mode, support.why);
+  if (support.mode === "mp4") return;
+  reel.hls = new HlsReel(player, results, support, {
+    api, key: session.key, search: () => search,
+    onClip: (clip) => reel.playing(clip), onFail: (why) => reel.streamFailed(why),
+  });
 });
 const form = new SearchForm($("search-form"), $("chips"), { onSearch: (params) => runSearch(params, { push: true }) });
 

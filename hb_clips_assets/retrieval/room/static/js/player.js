@@ -18,6 +18,8 @@ export class Player {
     this.onEnded = onEnded;
     this.onLoaded = onLoaded;
     this.retried = new Map(); // clip id -> when its refused link was last renewed
+    this.stream = null; // an HLS reel playing in this.video (see hlsreel.js), or null: one clip's MP4
+    this.offset = 0; // where the clip starts in what this.video plays (seconds; 0 but in a reel stream)
     this.$ = (id) => document.getElementById(id);
     for (const video of this.videos) {
       video.addEventListener("timeupdate", () => video === this.video && this.render());
@@ -48,10 +50,12 @@ export class Player {
   /** The frame shown, counted from the clip's first (0). */
   frame() {
     if (!this.clip) return 0;
-    return Math.min(this.frames - 1, Math.max(0, Math.floor(this.video.currentTime * this.fps + 1e-4)));
+    const t = this.video.currentTime - this.offset;
+    return Math.min(this.frames - 1, Math.max(0, Math.floor(t * this.fps + 1e-4)));
   }
 
   async load(clip, { autoplay = true } = {}) {
+    this.detachStream();
     await this.links.fresh(clip);
     const url = clip.assets.mp4.url;
     if (this.standby.dataset.clipId === clip.clip_id && this.standby.dataset.src === url) {
@@ -65,9 +69,42 @@ export class Player {
       video.classList.toggle("active", i === this.active);
       video.setAttribute("aria-hidden", String(i !== this.active));
     }
-    this.clip = clip;
     this.video.loop = this.loop;
     this.video.playbackRate = this.rate;
+    this.showClip(clip, 0);
+    if (autoplay) await this.play();
+    else if (this.video.currentTime !== 0.5 / this.fps) this.seekFrame(0);
+    this.render();
+  }
+
+  /** An HLS reel takes over the active <video> (the other one idles); it is returned, to attach to. */
+  useStream(stream) {
+    this.detachStream();
+    for (const video of this.videos) {
+      video.pause();
+      delete video.dataset.clipId;
+      delete video.dataset.src;
+    }
+    this.standby.removeAttribute("src");
+    this.standby.load();
+    this.stream = stream;
+    this.video.loop = false; // a looped clip is the reel's to replay (it knows where the clip ends)
+    return this.video;
+  }
+
+  detachStream() {
+    if (!this.stream) return;
+    this.stream.close();
+    this.stream = null;
+    this.offset = 0;
+    this.video.removeAttribute("src");
+    this.video.load();
+  }
+
+  /** The page shows this clip (it starts ``offset`` seconds into what the <video> plays). */
+  showClip(clip, offset) {
+    this.clip = clip;
+    this.offset = offset;
     this.panel.hidden = false;
     this.$("now-title").textContent = clipTitle(clip);
     this.$("now-context").textContent = clipContext(clip);
@@ -78,8 +115,6 @@ export class Player {
     this.$("event-mark").title = `event frame (${clip.event_frame - clip.start_frame + 1} of ${this.frames})`;
     this.panel.dataset.clipId = clip.clip_id;
     this.onLoaded(clip);
-    if (autoplay) await this.play();
-    else if (this.video.currentTime !== 0.5 / this.fps) this.seekFrame(0);
     this.render();
   }
 
@@ -128,7 +163,7 @@ export class Player {
   seekFrame(n) {
     if (!this.clip) return;
     const frame = Math.min(this.frames - 1, Math.max(0, Math.round(n)));
-    this.video.currentTime = (frame + 0.5) / this.fps; // mid-frame: no rounding lands on a neighbour
+    this.video.currentTime = this.offset + (frame + 0.5) / this.fps; // mid-frame: no rounding lands on a neighbour
     this.render(frame);
   }
 
@@ -154,7 +189,7 @@ export class Player {
 
   setLoop(on) {
     this.loop = on;
-    for (const video of this.videos) video.loop = on;
+    for (const video of this.videos) video.loop = on && !this.stream;
     this.$("loop").setAttribute("aria-pressed", String(on));
   }
 
@@ -162,8 +197,10 @@ export class Player {
     if (!this.video.paused) { this.render(); requestAnimationFrame(() => this.tick()); }
   }
 
-  render(frame = this.frame()) {
+  render(frame) {
+    if (this.stream) this.stream.watch(this.video.currentTime); // a reel stream: on to the clip it plays now
     if (!this.clip) return;
+    if (frame === undefined) frame = this.frame();
     const readout = this.$("readout");
     readout.dataset.frame = String(frame);
     readout.textContent = `frame ${frame + 1} / ${this.frames} · ${clock(frame / this.fps)} · ` +
@@ -178,6 +215,7 @@ export class Player {
 
   /** A link the server refused (expired, most often): renew it once and go on where it stopped. */
   async failed(video) {
+    if (this.stream && video === this.video) { this.stream.failed(video.error); return; }
     const clipId = video.dataset.clipId;
     if (!clipId) return;
     if (video !== this.video) { delete video.dataset.clipId; return; } // a preload: loaded again when due

@@ -1,9 +1,9 @@
-// "Play all": the result set back to back, the next clip preloaded so the join is short.
-//
-// The reel plays a *source*: today an Mp4Sequence (each clip's own MP4, two <video> elements taking
-// turns). An HLS reel (GET /api/v2/clips/reel.m3u8?<the search>) is another source with the same
-// three methods: it would set one <video>'s src to the playlist once and tell the clip playing from
-// currentTime and the playlist's segment durations; the rest of the room does not change.
+// "Play all": the result set as one HLS stream where the browser plays HLS (hlsreel.js), else back to back,
+// each clip's own MP4 with the next one preloaded so the join is short (Mp4Sequence; also the fallback
+// when the HLS reel fails). A source has ``length`` and ``play(index)`` (an index into the results).
+
+import { notify } from "./messages.js";
+import { showMode } from "./stream.js";
 
 export class Mp4Sequence {
   constructor(player, results) {
@@ -30,18 +30,47 @@ export class Mp4Sequence {
 
 export class Reel {
   constructor(player, results, { onChange = () => {} } = {}) {
-    this.source = new Mp4Sequence(player, results);
+    this.mp4 = new Mp4Sequence(player, results);
+    this.source = this.mp4;
+    this.hls = null; // an HlsReel where this browser plays HLS (set once that is known)
+    this.player = player;
     this.results = results;
     this.index = -1;
     this.active = false;
     this.onChange = onChange;
   }
 
+  get streaming() { return this.source !== this.mp4; }
+
   async start(from = 0) {
-    if (!this.source.length) return false;
+    if (!this.results.items.length) return false;
     this.active = true;
+    this.source = this.mp4;
+    if (this.hls) {
+      try {
+        await this.hls.open();
+        this.source = this.hls;
+        showMode(this.hls.mode, this.hls.support.why);
+      } catch (err) {
+        this.fallBack(err.userMessage || err.message);
+      }
+    }
     await this.go(from);
     return true;
+  }
+
+  /** No HLS reel (or it failed): say why, and play the clips back to back. */
+  fallBack(why) {
+    this.source = this.mp4;
+    showMode("mp4", "clip by clip (MP4): the HLS reel did not play");
+    notify(`The reel plays clip by clip: ${why}`, "error");
+  }
+
+  /** The HLS stream failed while playing: go on clip by clip from the clip on screen. */
+  async streamFailed(why) {
+    if (!this.streaming) return;
+    this.fallBack(why);
+    if (this.active) await this.go(Math.max(0, this.index));
   }
 
   stop() {
@@ -55,10 +84,18 @@ export class Reel {
     await this.source.play(index);
   }
 
-  /** The clip ended: on to the next, or the reel is over. */
+  /** The stream is on another clip (it plays on by itself). */
+  playing(clip) {
+    const index = this.results.indexOf(clip.clip_id);
+    if (!this.active || index < 0 || index === this.index) return;
+    this.index = index;
+    this.onChange(this);
+  }
+
+  /** The clip ended (the stream: the whole reel): on to the next, or the reel is over. */
   async ended() {
     if (!this.active) return;
-    if (this.index + 1 < this.source.length) await this.go(this.index + 1);
+    if (!this.streaming && this.index + 1 < this.source.length) await this.go(this.index + 1);
     else this.stop();
   }
 }
