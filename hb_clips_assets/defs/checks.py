@@ -33,7 +33,10 @@ from hb_clips_assets.pipeline.verify import (
     source_path,
 )
 from hb_clips_assets.domain.records import ClipRecord
-from hb_clips_assets.video.probe import VideoError, probe_video
+from hb_clips_assets.pipeline.objects import ObjectHashes
+from hb_clips_assets.pipeline.sources import SourceCatalog
+from hb_clips_assets.settings import or_setting
+from hb_clips_assets.video.probe import VideoError
 from hb_clips_assets.defs.metadata import (
     CLIPS,
     CLIPS_KEPT,
@@ -50,6 +53,10 @@ from hb_clips_assets.defs.partitions import game_period_partitions, split_game_p
 # Partitioned asset checks are a preview feature in dagster 1.13: one result per
 # game x period is what the UI should show, so use it and keep the log quiet.
 warnings.filterwarnings("ignore", category=PreviewWarning, message=".*partitions_def on an AssetCheckSpec.*")
+
+
+def _work_dir(context) -> str:
+    return or_setting(context.resources.clip_settings.work_dir, "HB_WORK_DIR")
 
 
 def _result(problems: list[str], checked: int, what: str, severity=AssetCheckSeverity.ERROR, description=None,
@@ -87,7 +94,7 @@ def clip_coverage(context: AssetCheckExecutionContext, event_segments) -> AssetC
 @asset_check(
     asset="media_index",
     partitions_def=game_period_partitions,
-    required_resource_keys={"media_index", "object_store"},
+    required_resource_keys={"media_index", "object_store", "clip_settings"},
     description="Every clip row has its MP4 and thumbnail rows (and, with HB_HLS on, its HLS playlist and "
     "fragmented MP4 rows), and every clip_assets row has its object in the store with the recorded size and SHA-256.",
 )
@@ -97,7 +104,11 @@ def objects_match_index(context: AssetCheckExecutionContext) -> AssetCheckResult
     clip_ids = [r["clip_id"] for r in index.clips(game_id, period)]
     assets = index.assets_of(clip_ids)
     store = context.resources.object_store.get_store()
-    problems = object_problems(clip_ids, assets, store.stat)
+    # Each object version hashed once (pipeline/objects.py): a file unchanged since it was hashed,
+    # by its identity, is not read again; objects written by this run are (too fresh to trust).
+    hashes = ObjectHashes(store, _work_dir(context), f"{game_id}-{period}")
+    problems = object_problems(clip_ids, assets, hashes.stat)
+    hashes.save()
     if hls_enabled():
         problems += [f"clip {cid}: no {kind} row in clip_assets" for cid in clip_ids for kind, _ in HLS_KINDS
                      if (cid, kind) not in assets]
@@ -114,13 +125,14 @@ def objects_match_index(context: AssetCheckExecutionContext) -> AssetCheckResult
 def clip_frame_counts(context: AssetCheckExecutionContext, clips) -> AssetCheckResult:
     records = records_from_frame(clips, ClipRecord)
     store = context.resources.object_store.get_store()
+    hashes = ObjectHashes(store)
     problems = []
     for r in records:
         mp4 = next((a for a in r.assets if a.kind == "mp4"), None)
         if mp4 is None:
             problems.append(f"clip {r.clip_id} (event {r.event_id}): no MP4")
             continue
-        if store.stat(mp4.object_key) is None:
+        if not hashes.exists(mp4.object_key):  # a file test: the MP4 is probed below, not hashed
             problems.append(f"clip {r.clip_id} (event {r.event_id}): {mp4.object_key} is missing")
             continue
         with local_object(store, mp4.object_key) as path:
@@ -133,7 +145,7 @@ def clip_frame_counts(context: AssetCheckExecutionContext, clips) -> AssetCheckR
 @asset_check(
     asset="clips",
     partitions_def=game_period_partitions,
-    required_resource_keys={"object_store", "check_settings"},
+    required_resource_keys={"object_store", "check_settings", "clip_settings"},
     description="A sample of clips (check_settings.decode_sample, spread over the period) is decoded: the first "
     "frame must be source frame start_frame (by its frame mark where the source has them, else by comparing "
     "pixels with the source frame and its neighbours).",
@@ -146,12 +158,13 @@ def clip_first_frames(context: AssetCheckExecutionContext, clips) -> AssetCheckR
     if sample:
         src = source_path(sample[0].source_uri)
         try:
-            source = probe_video(src)
+            # the probe event_segments took, remembered while the file is unchanged (pipeline/sources.py)
+            source = SourceCatalog(_work_dir(context)).know(src).info
         except VideoError as exc:
             return _result([f"source video: {exc}"], len(sample), "clips")
         for r in sample:
             mp4 = next((a for a in r.assets if a.kind == "mp4"), None)
-            if mp4 is None or store.stat(mp4.object_key) is None:
+            if mp4 is None or not ObjectHashes(store).exists(mp4.object_key):
                 problems.append(f"clip {r.clip_id} (event {r.event_id}): MP4 missing")
                 continue
             with local_object(store, mp4.object_key) as path:

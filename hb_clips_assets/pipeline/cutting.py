@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import av
-from sqlalchemy import select
-
 from hb_clips_assets.domain.identity import clip_id, clip_object_key, thumbnail_object_key
 from hb_clips_assets.domain.records import AssetRecord, ClipRecord, Segment
+from hb_clips_assets.pipeline.objects import ObjectHashes
 from hb_clips_assets.pipeline.renditions import HLS_KINDS, hls_enabled, hls_keys, rendition_from_stored, store_rendition
-from hb_clips_assets.storage.index.models import ClipTag
 from hb_clips_assets.storage.index.repository import MediaIndex
 from hb_clips_assets.video.scratch import scratch_folder, sweep_scratch
 from hb_clips_assets.storage.store.base import ObjectStore, StoreError
@@ -45,6 +43,9 @@ class ClipOutcome:
     path: str = "cached"
     reason: str | None = None  # why a full re-encode was used
     copied_frames: int = 0
+    # of ``seconds``: packaging the HLS rendition, and putting the objects in the store (copy, fsync, hash)
+    hls_seconds: float = 0.0
+    store_seconds: float = 0.0
 
 
 def cut_segment(source: VideoInfo, seg: Segment, out_dir: Path, settings: EncodeSettings) -> SmartCutResult:
@@ -130,7 +131,7 @@ def _object_keys(seg: Segment, cid: str) -> dict[str, str]:
 
 
 def _cached_assets(cid: str, seg: Segment, recorded: dict, store: ObjectStore, kinds=_KINDS,
-                   keys: dict[str, str] | None = None) -> list[AssetRecord] | None:
+                   keys: dict[str, str] | None = None, stat=None) -> list[AssetRecord] | None:
     """The clip's assets of ``kinds`` (MP4 and thumbnail; or the HLS rendition's two) if all of
     their objects exist with the size and hash the index recorded.
 
@@ -142,10 +143,11 @@ def _cached_assets(cid: str, seg: Segment, recorded: dict, store: ObjectStore, k
     same inputs. A retry then cuts only the clips that failed.
     """
     keys = keys or _object_keys(seg, cid)
+    stat = stat or store.stat
     if not any((cid, kind) in recorded for kind in keys):
         found = []
         for kind, content_type in kinds:
-            obj = store.stat(keys[kind])
+            obj = stat(keys[kind])
             if obj is None:
                 return None
             found.append(AssetRecord(kind, obj.key, obj.uri, obj.bytes, obj.sha256, content_type))
@@ -155,7 +157,7 @@ def _cached_assets(cid: str, seg: Segment, recorded: dict, store: ObjectStore, k
         asset = recorded.get((cid, kind))
         if asset is None or asset.object_key != key:
             return None
-        obj = store.stat(key)
+        obj = stat(key)
         if obj is None or obj.bytes != asset.bytes or obj.sha256 != asset.sha256:
             return None
         found.append(asset)
@@ -173,6 +175,7 @@ def produce_clips(
     progress: Callable[[str], None] = lambda _msg: None,
     scratch_dir: Path | None = None,
     hls: bool | None = None,
+    object_hashes: ObjectHashes | None = None,
 ) -> tuple[list[ClipOutcome], list[ClipFailure]]:
     """Cut and store every segment not already stored. One failing clip does
     not stop the others: it is returned as a :class:`ClipFailure`.
@@ -183,6 +186,9 @@ def produce_clips(
     Each cut is written into its own folder under ``scratch_dir`` (the system
     temporary folder when None) before it is stored; folders a killed earlier
     process left there are removed first.
+
+    ``object_hashes``: the cache check asks it (:mod:`.objects`: hashes remembered while an
+    object's file is unchanged) instead of hashing every stored object again.
     """
     if scratch_dir is not None and (swept := sweep_scratch(scratch_dir)):
         progress(f"removed {swept} scratch folders a killed earlier process left under {scratch_dir}")
@@ -201,8 +207,10 @@ def produce_clips(
     hls = hls_enabled(hls)
     for seg in segments:
         cid = ids[seg.event_id]
-        cached = _cached_assets(cid, seg, recorded, store)
-        rendition = _cached_assets(cid, seg, recorded, store, HLS_KINDS, hls_keys(seg, cid)) if cached and hls else []
+        stat = object_hashes.stat if object_hashes is not None else store.stat
+        cached = _cached_assets(cid, seg, recorded, store, stat=stat)
+        rendition = (_cached_assets(cid, seg, recorded, store, HLS_KINDS, hls_keys(seg, cid), stat)
+                     if cached and hls else [])
         if cached is None:
             todo.append(seg)
         elif rendition is None:
@@ -225,9 +233,11 @@ def produce_clips(
         cid = ids[seg.event_id]
         with scratch_folder(scratch_dir) as tmp:
             result = cut_segment(source, seg, tmp, settings)
+            stored = time.monotonic()
             mp4 = store.put_file(clip_object_key(seg.game_id, seg.period, cid), result.mp4_path, MP4)
             jpg = store.put_file(thumbnail_object_key(seg.game_id, seg.period, cid), result.thumbnail_path, JPEG)
-            rendition = store_rendition(result.mp4_path, seg, cid, store, tmp)[0] if hls else []
+            rendition, hls_s = store_rendition(result.mp4_path, seg, cid, store, tmp) if hls else ([], 0.0)
+            store_s = time.monotonic() - stored - hls_s
         assets = [
             AssetRecord("mp4", mp4.key, mp4.uri, mp4.bytes, mp4.sha256, MP4),
             AssetRecord("thumbnail", jpg.key, jpg.uri, jpg.bytes, jpg.sha256, JPEG),
@@ -235,7 +245,7 @@ def produce_clips(
         ]
         record = _record(seg, cid, source, source_sha256, assets)
         seconds = time.monotonic() - started
-        return ClipOutcome(record, False, seconds, result.path, result.reason, result.copied_frames)
+        return ClipOutcome(record, False, seconds, result.path, result.reason, result.copied_frames, hls_s, store_s)
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hb-cut") as pool:
@@ -273,60 +283,4 @@ def produce_clips(
     return outcomes, failures
 
 
-@dataclass(frozen=True)
-class SetAside:
-    """A clip that could not be cut, set aside like a bad row: the partition's other clips go on.
-
-    ``previous``: the clip the index already holds for the event (cut from an earlier version of
-    the inputs), kept as it is - row and objects - so a failed re-cut never takes a findable clip
-    away, nor looks like a removal to the removal guard; None when the event was never indexed.
-    """
-
-    failure: ClipFailure
-    previous: ClipRecord | None
-
-    @property
-    def segment(self) -> Segment:
-        return self.failure.segment
-
-
-def set_aside(failures: list[ClipFailure], index: MediaIndex) -> list[SetAside]:
-    """The failed clips, each with the clip the index holds for its event in this period, if any."""
-    previous: dict[tuple[str, str, str], ClipRecord] = {}
-    for game_id, period in sorted({(f.segment.game_id, f.segment.period) for f in failures}):
-        wanted = {f.segment.event_id for f in failures if (f.segment.game_id, f.segment.period) == (game_id, period)}
-        for record in indexed_records(index, game_id, period, wanted):
-            previous[(game_id, period, record.event_id)] = record
-    return [SetAside(f, previous.get((f.segment.game_id, f.segment.period, f.segment.event_id))) for f in failures]
-
-
-def kept_outcome(aside: SetAside) -> ClipOutcome:
-    return ClipOutcome(aside.previous, cached=True, seconds=0.0, path="kept", reason=aside.failure.error)
-
-
-_RECORD_COLUMNS = [f.name for f in fields(ClipRecord) if f.name not in ("tags", "assets")]
-_KIND_ORDER = {kind: i for i, (kind, _) in enumerate(_KINDS + HLS_KINDS)}
-
-
-def indexed_records(index: MediaIndex, game_id: str, period: str, event_ids: set[str]) -> list[ClipRecord]:
-    """The index's clips of these events in the period, as the records that wrote them (row, tags, assets).
-
-    Written back unchanged by the partition's write (an upsert of the same values), so they stay
-    exactly as they were. The repository has no read of tags, so they are selected here.
-    """
-    rows = [r for r in index.clips(game_id, period) if r["event_id"] in event_ids]
-    if not rows:
-        return []
-    ids = [r["clip_id"] for r in rows]
-    assets = index.assets_of(ids)
-    tags: dict[str, dict[str, str]] = {cid: {} for cid in ids}
-    with index.engine.connect() as conn:
-        for cid, tag, value in conn.execute(select(ClipTag.clip_id, ClipTag.tag, ClipTag.value)
-                                            .where(ClipTag.clip_id.in_(ids))):
-            tags[cid][tag] = value
-    out = []
-    for row in rows:
-        cid = row["clip_id"]
-        own = sorted((a for (c, _), a in assets.items() if c == cid), key=lambda a: _KIND_ORDER.get(a.kind, 99))
-        out.append(ClipRecord(**{name: row[name] for name in _RECORD_COLUMNS}, tags=tags[cid], assets=tuple(own)))
-    return out
+from hb_clips_assets.pipeline.setaside import SetAside, indexed_records, kept_outcome, set_aside  # noqa: E402,F401

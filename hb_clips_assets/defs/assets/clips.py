@@ -6,13 +6,14 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
-from hb_clips_assets.domain.identity import source_fingerprint
 from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.pipeline.cutting import kept_outcome, produce_clips, set_aside
 from hb_clips_assets.pipeline.frames import SOURCE_PREFIX, SourceVideo, column_record, records_from_frame, records_to_frame
 from hb_clips_assets.domain.records import ClipRecord
 from hb_clips_assets.storage.store import StoreError
-from hb_clips_assets.video.probe import probe_video
+from hb_clips_assets.pipeline.objects import ObjectHashes
+from hb_clips_assets.pipeline.sources import SourceCatalog
+from hb_clips_assets.settings import or_setting
 from hb_clips_assets.defs.failures import TRANSIENT_RETRIES, input_errors_fail_cleanly, retries_left
 from hb_clips_assets.defs.metadata import (
     CLIPS,
@@ -60,22 +61,32 @@ def clips(
             yield Output(records_to_frame([], ClipRecord), metadata=_clips_metadata([], [], [], clip_settings.cutter_name))
             return
         video_path = Path(resolved.path)
-        source = probe_video(video_path)
-        if source_fingerprint(video_path) != resolved.sha256:
+        # The probe and hash event_segments took, remembered (pipeline/sources.py): read again only
+        # if the file's identity (inode, size, mtime, ctime) changed since.
+        catalog = SourceCatalog(or_setting(clip_settings.work_dir, "HB_WORK_DIR"))
+        known = catalog.know(video_path)
+        source = known.info
+        source_timing = {"probe_seconds": round(known.probe_seconds, 3), "hash_seconds": round(known.hash_seconds, 3)}
+        if known.sha256 != resolved.sha256:
             raise Failure(
                 f"{video_path} changed after its segments were resolved; re-materialize event_segments first",
                 allow_retries=False,
             )
         store = object_store.get_store()
         index = media_index.get_index()
+        work_dir = or_setting(clip_settings.work_dir, "HB_WORK_DIR")
+        hashes = ObjectHashes(store, work_dir, f"{game_id}-{period}")
         context.log.info(f"cutting {len(segments)} clips of {video_path} with {clip_settings.cut_workers} workers")
         outcomes, failures = produce_clips(
             segments, source, resolved.sha256, store, index,
             clip_settings.encode_settings(), clip_settings.cut_workers, context.log.info,
-            scratch_dir=clip_settings.scratch_dir(),
+            scratch_dir=clip_settings.scratch_dir(), object_hashes=hashes,
         )
+        hashes.save()
         cut = [o for o in outcomes if not o.cached]
-        if source_fingerprint(video_path) != resolved.sha256:
+        # A stat, not a hash: a write, truncate, replace or touch changes the ctime (sources.py); only
+        # then is the file hashed again, and only different bytes discard the cuts.
+        if not catalog.unchanged(known) and _rehash(catalog, video_path, source_timing) != resolved.sha256:
             # Replaced while we cut: some clips may come from the new file under the old file's ids.
             for outcome in cut:
                 for stored in outcome.record.assets:
@@ -106,7 +117,7 @@ def clips(
             )
         outcomes = _in_segment_order(outcomes + [kept_outcome(a) for a in asides if a.previous], segments)
         records = [o.record for o in outcomes]
-        metadata = _clips_metadata(outcomes, failures, asides, clip_settings.cutter_name)
+        metadata = _clips_metadata(outcomes, failures, asides, clip_settings.cutter_name) | source_timing
         if records:
             thumb = next(a for a in records[0].assets if a.kind == "thumbnail")
             try:
@@ -117,6 +128,16 @@ def clips(
                 context.log.warning(f"thumbnail preview left out: {exc}")
                 metadata["thumbnail_preview_error"] = str(exc)
         yield Output(records_to_frame(records, ClipRecord), metadata=metadata)
+
+
+def _rehash(catalog: SourceCatalog, video_path: Path, timing: dict) -> str | None:
+    """The file's SHA-256 now (its identity changed during the cut); None if it is gone."""
+    try:
+        again = catalog.know(video_path, probe=False)
+    except OSError:
+        return None
+    timing["hash_seconds"] = round(timing["hash_seconds"] + again.hash_seconds, 3)
+    return again.sha256
 
 
 def _in_segment_order(outcomes: list, segments: list[Segment]) -> list:
@@ -135,6 +156,10 @@ def _clips_metadata(outcomes: list, failures: list, asides: list, cutter: str) -
         **set_aside_metadata(asides),
         "bytes_written": MetadataValue.int(sum(a.bytes for o in cut for a in o.record.assets)),
         "cut_seconds_total": round(sum(o.seconds for o in cut), 2),
+        # of which packaging HLS (cut clips and stored clips packaged now) and storing objects
+        "hls_seconds": round(sum(o.hls_seconds for o in outcomes) + sum(o.seconds for o in outcomes
+                                                                          if o.path == "cached"), 2),
+        "store_seconds": round(sum(o.store_seconds for o in cut), 2),
         "cutter": cutter,
         "clips_smart_cut": sum(o.path == "smart" for o in cut),
         "clips_full_reencode": sum(o.path == "full" for o in cut),

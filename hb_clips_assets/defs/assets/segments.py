@@ -5,7 +5,6 @@ from dagster import AssetExecutionContext, MetadataValue, Output, asset
 from hb_clips_assets.domain.contract import ContractError, MetricEvent, Rejection
 from hb_clips_assets.domain.reference import RosterPlayer, ScheduledGame, read_roster, read_schedule
 from hb_clips_assets.domain.shifts import read_shifts
-from hb_clips_assets.domain.identity import source_fingerprint
 from hb_clips_assets.domain.segments import resolve_segments, resolve_shift_segments
 from hb_clips_assets.domain.records import Segment
 from hb_clips_assets.pipeline.frames import (
@@ -15,7 +14,8 @@ from hb_clips_assets.pipeline.frames import (
     records_to_frame,
     with_columns,
 )
-from hb_clips_assets.video.probe import probe_video
+from hb_clips_assets.pipeline.sources import SourceCatalog
+from hb_clips_assets.settings import or_setting
 from hb_clips_assets.defs.assets.metrics import report_rejections
 from hb_clips_assets.defs.failures import input_errors_fail_cleanly
 from hb_clips_assets.defs.metadata import (
@@ -117,7 +117,10 @@ def event_segments(
         video_path = data_root.layout.video(game_id, period)
         if not video_path.exists():
             raise ContractError(f"{video_path}: period video missing for game {game_id} period {period}")
-        info = probe_video(video_path)
+        # Probe and SHA-256 once per file version (pipeline/sources.py): remembered in the work folder,
+        # so the clips step, the checks and a re-run do not read the whole video again.
+        known = SourceCatalog(or_setting(clip_settings.work_dir, "HB_WORK_DIR")).know(video_path)
+        info = known.info
         context.log.info(
             f"{video_path}: {info.width}x{info.height} {info.codec} at {info.fps} fps, {info.frame_count} frames, "
             f"audio={'yes' if info.has_audio else 'no'}"
@@ -130,7 +133,7 @@ def event_segments(
             )
         for note in info.notes():  # the track it chose among several, the frames the video lacks
             context.log.warning(f"{video_path}: {note}")
-        source_sha256 = source_fingerprint(video_path)
+        source_sha256 = known.sha256
         events = records_from_frame(metrics, MetricEvent)
         schedule = _unmaterialized_fallback(context, "schedule", schedule, data_root.layout.schedule, read_schedule,
                                             ScheduledGame)
@@ -157,6 +160,8 @@ def event_segments(
                 **shifts_read_as,
                 "video": str(video_path),
                 "video_sha256": source_sha256,
+                "probe_seconds": round(known.probe_seconds, 3),  # 0: remembered (the file is unchanged)
+                "hash_seconds": round(known.hash_seconds, 3),
                 "fps": f"{info.fps.numerator}/{info.fps.denominator}",
                 "frame_count": info.frame_count,
                 # The presentation timeline (frame 0 = the first frame a player shows): edit-list hidden
