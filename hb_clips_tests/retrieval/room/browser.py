@@ -75,6 +75,17 @@ SETTLED = """() => new Promise((resolve) => {
 })"""
 
 
+# A browser without HLS of its own (recent Chromium has it); with hls.js's file refused, reels play clip by clip.
+NO_NATIVE_HLS = """(() => { const can = HTMLMediaElement.prototype.canPlayType;
+  HTMLMediaElement.prototype.canPlayType = function (type) { return /mpegurl/i.test(type) ? "" : can.call(this, type); };
+})()"""
+
+
+def mp4_reels_only(page) -> None:
+    page.route("**/room/vendor/hls.min.mjs", lambda route: route.fulfill(status=404, body="not here"))
+    page.add_init_script(NO_NATIVE_HLS)
+
+
 def wait_for(page, expression: str, timeout_s: float = 15.0):
     """Poll a JavaScript expression until it is truthy; its value. (``page.wait_for_function`` evaluates
     its predicate with ``eval``, which the room's Content-Security-Policy refuses, rightly.)"""

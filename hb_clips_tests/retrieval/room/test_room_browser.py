@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from hb_clips_assets.retrieval.api import media
-from hb_clips_tests.retrieval.room.browser import card_ids, settle_search, shown_frame_mark, sign_in, wait_for
+from hb_clips_tests.retrieval.room.browser import (card_ids, mp4_reels_only, settle_search, shown_frame_mark, sign_in,
+                                                  wait_for)
 from hb_clips_tests.retrieval.room.server import ADMIN, CHI_COACH, MEDIA_SECRET, WSH_PLAYER
 
 REQUEST = "d-zone exits from WSH vs NYR"
@@ -142,6 +143,7 @@ def test_frame_steps_land_on_the_next_frame_read_from_the_picture(room_server, c
 
 def test_play_all_plays_the_results_back_to_back_with_the_next_preloaded(room_server, context):
     page = context.new_page()
+    mp4_reels_only(page)  # the MP4 mode (the HLS reel: test_room_reel.py)
     sign_in(page, room_server["base"], ADMIN, path="/?team=WSH")
     ids = card_ids(page)
     assert ids == api_ids(room_server, team="WSH") and len(ids) >= 3

@@ -9,16 +9,13 @@ from fractions import Fraction
 import pytest
 
 from hb_clips_assets.retrieval.room import STATIC
-from hb_clips_tests.retrieval.room.browser import card_ids, shown_frame_mark, sign_in, wait_for
+from hb_clips_tests.retrieval.room.browser import NO_NATIVE_HLS, card_ids, shown_frame_mark, sign_in, wait_for
 from hb_clips_tests.retrieval.room.server import ADMIN, CHI_COACH
 
 ACTIVE = "document.querySelector('video.active')"
 PANEL = "document.querySelector('#player-panel').dataset.clipId"
 CURRENT = "(document.querySelector('#results li.current') || {dataset: {}}).dataset.clipId"
 HLS_JS = STATIC / "vendor" / "hls.min.mjs"
-NO_NATIVE_HLS = """(() => { const can = HTMLMediaElement.prototype.canPlayType;
-  HTMLMediaElement.prototype.canPlayType = function (type) { return /mpegurl/i.test(type) ? "" : can.call(this, type); };
-})()"""
 
 
 @pytest.fixture
