@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -54,11 +55,20 @@ def extinf(duration: Fraction) -> str:
     return f"#EXTINF:{float(duration):.6f},"
 
 
-def render_rendition(r: Rendition) -> str:
+def render_rendition(r: Rendition, part_url: Callable[[int, int], str] | None = None) -> str:
+    """The stored playlist (byte ranges of ``r.media_uri``); with ``part_url(start, end)``, the same with
+    every init section and segment named by a URL of its own for those bytes (inclusive), no BYTERANGE:
+    what an HTTP server hands out, since FFmpeg's HLS reader reads only the first fragment of byte
+    ranges into one seekable HTTP resource."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{r.target_duration}",
              "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-INDEPENDENT-SEGMENTS"]
     lines += [f"#HB-TRACK:ID={t.track_id},TYPE={t.kind},TIMESCALE={t.timescale},MEDIA-TIME={t.media_time},"
               f"DURATION={t.duration},SAMPLES={t.samples}" for t in r.tracks]
+    if part_url is not None:
+        lines.append(f'#EXT-X-MAP:URI="{part_url(0, r.init_size - 1)}"')
+        for offset, size, duration in r.segments:
+            lines += [extinf(duration), part_url(offset, offset + size - 1)]
+        return "\n".join(lines + ["#EXT-X-ENDLIST"]) + "\n"
     lines.append(f'#EXT-X-MAP:URI="{r.media_uri}",BYTERANGE="{r.init_size}@0"')
     for offset, size, duration in r.segments:
         lines += [extinf(duration), f"#EXT-X-BYTERANGE:{size}@{offset}", r.media_uri]

@@ -89,6 +89,11 @@ def ffmpeg(url: str, *out: str, key: str | None = ADMIN) -> subprocess.Completed
                           capture_output=True, timeout=120)
 
 
+def other_sig(sig: str) -> str:
+    """``sig`` with its last two characters changed (whatever they were)."""
+    return sig[:-2] + ("BB" if sig.endswith("AA") else "AA")
+
+
 def test_ffmpeg_plays_a_reel_frame_exact_with_audio_in_sync(api):
     r = reel(api, game="R1")
     assert r.status_code == 200, r.text
@@ -177,7 +182,7 @@ def test_every_segment_link_is_refused_once_tampered_or_expired(api):
         key = parts.path.removeprefix("/api/v2/media/")
         start, end = (int(x) for x in q["bytes"].split("-"))
         other_shift = q["shift"].replace("_", "_1", 1)
-        for changed in ({**q, "shift": other_shift}, {**q, "sig": q["sig"][:-2] + "AA"},
+        for changed in ({**q, "shift": other_shift}, {**q, "sig": other_sig(q["sig"])},
                         {k: v for k, v in q.items() if k != "shift"}, {**q, "exp": str(int(q["exp"]) + 60)},
                         {**q, "bytes": f"{start}-{end + 1}"}, {**q, "bytes": f"{start + 1}-{end}"},
                         {k: v for k, v in q.items() if k != "bytes"}):
@@ -290,7 +295,17 @@ def test_a_gcs_reel_plays_through_the_api_frame_exact(api, fake_gcs, gcs_bucket,
             assert mine.status_code == 200 and mine.content == api["client"].get(local[named(seg.uri)]).content
             part = client.get(seg.uri, headers={"Range": "bytes=5-24"})
             assert part.status_code == 206 and part.content == mine.content[5:25]
-            for changed in ({**q, "bytes": q["bytes"].replace("-", "1-", 1)}, {**q, "sig": q["sig"][:-2] + "AA"}):
+            for changed in ({**q, "bytes": q["bytes"].replace("-", "1-", 1)}, {**q, "sig": other_sig(q["sig"])}):
                 assert client.get(f"{parts.path}?{urllib.parse.urlencode(changed)}").status_code == 401
         mp4 = next(iter(api["store"].glob("clips/R1/1/*.mp4"))).relative_to(api["store"]).as_posix()
         assert client.get(f"/api/v2/media/{mp4}?{media.signed_query(SECRET, mp4, 60)}").status_code == 404
+
+
+def test_a_clips_own_hls_link_plays_every_frame(api):
+    """The listing's HLS link of one clip: the API hands its playlist out with a signed link per part
+    (the stored one addresses byte ranges, of which FFmpeg reads only the first fragment over HTTP)."""
+    (clip,) = api["client"].get("/api/v2/clips/", params={"game": "R2"}, headers={"X-API-Key": ADMIN}).json()["items"]
+    url = clip["assets"]["hls"]["url"]
+    text = api["client"].get(url).text  # the signed link alone, no key
+    assert "BYTERANGE" not in text and text.count("bytes=") == len(m3u8.loads(text).segments) + 1
+    assert reel_frames(url) == list(range(70, 300))  # every frame of w1, once, in order

@@ -1,13 +1,15 @@
 """Objects of a local-folder store over HTTP (Range, ETag, Cache-Control), behind a
 signed URL or an API key; see :mod:`hb_clips_assets.retrieval.api.media`.
 
-A GCS store hands out its own signed URLs for clips and thumbnails, so this route serves only one
+A clip's HLS playlist is handed out with its parts as signed links of their own (``bytes=``), not
+the stored byte ranges (see ``api/media.py``). A GCS store hands out its own signed URLs for clips and thumbnails, so this route serves only one
 thing then: a reel's parts (links with ``bytes=`` and ``shift=``), read from the bucket by a ranged
 read and shifted here, since a V4 signed URL can neither name a byte range nor move decode times.
 """
 from __future__ import annotations
 
 import functools
+from pathlib import PurePosixPath
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
 from fastapi.responses import Response, StreamingResponse
@@ -29,6 +31,7 @@ from hb_clips_assets.retrieval.service import Retrieval
 from hb_clips_assets.storage.store.base import StoreError, validate_key
 from hb_clips_assets.storage.store.gcs import GcsObjectStore
 from hb_clips_assets.storage.store.local import LocalObjectStore
+from hb_clips_assets.video.hls.playlist import MIME, PlaylistError, parse_rendition, render_rendition
 from hb_clips_assets.video.hls.boxes import BoxError, TfdtShift, scan_fmp4, shift_chunk, shifted_tfdt
 
 router = APIRouter(prefix=API)
@@ -85,6 +88,8 @@ def media_object(
             raise HTTPException(404, "no such object")
     if bucket is not None:
         return _send_gcs(request, bucket, object_key, asset, shift, part)
+    if asset["kind"] == "hls" and not shift and not part:
+        return _rendition(request, store, object_key, settings)
     fields = _shifted_fields(store, object_key, asset, shift) if shift else None
     return _send(request, store, object_key, asset, fields, shift, part)
 
@@ -133,6 +138,26 @@ def _answer(request: Request, size: int, etag: str, content_type: str, body) -> 
 
 def _etag(asset: dict, shift: str | None, part: str | None) -> str:
     return media.etag_of(asset["sha256"] + (f"+{shift}" if shift else "") + (f"@{part}" if part else ""))
+
+
+def _rendition(request: Request, store: LocalObjectStore, object_key: str, settings: ApiSettings) -> Response:
+    """A clip's stored HLS playlist as this API hands it out: each part a signed link of its own."""
+    try:
+        rendition = parse_rendition(store.get_bytes(object_key).decode("ascii"))
+        media_key = validate_key(str(PurePosixPath(object_key).parent / rendition.media_uri))
+    except OSError:
+        raise HTTPException(404, "the object is missing from the store") from None
+    except (PlaylistError, UnicodeDecodeError, StoreError) as exc:
+        raise HTTPException(500, f"the HLS playlist {object_key} cannot be read: {exc}") from None
+    base = f"{str(request.base_url).rstrip('/')}{API}/media/{media_key}"
+
+    def part_url(start: int, end: int) -> str:
+        query = media.signed_query(settings.media_secret, media_key, settings.media_url_expiry_s,
+                                   part=f"{start}-{end}")
+        return f"{base}?{query}"
+
+    return Response(render_rendition(rendition, part_url), media_type=MIME,
+                    headers={"Cache-Control": media.PLAYLIST_CACHE_CONTROL})
 
 
 def _send(request: Request, store: LocalObjectStore, object_key: str, asset: dict,
