@@ -101,13 +101,15 @@ def write_metrics(root: Path, frame_count: int, events: int) -> int:
     mine = [r for r in rows if r[period] == "1"]
     path = root / "metrics" / f"{GAME}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, csv_text(METRICS_HEADER, mine))
+    text = csv_text(METRICS_HEADER, mine)
+    if not path.is_file() or path.read_text() != text:  # unchanged inputs stay untouched (a run may be reading them)
+        write_text_atomic(path, text)
     return len(mine)
 
 
 def ensure_period(minutes: float, events: int) -> Path:
     """The cached data root for ``minutes`` (generated when missing)."""
-    from hb_clips_assets.sample.league import ROSTER, roster_rows, schedule_rows
+    from hb_clips_assets.sample.league import roster_rows, schedule_rows
     from hb_clips_assets.sample.writer import ROSTER_HEADER, SCHEDULE_HEADER, csv_text, write_text_atomic
 
     root = ROOT / "var" / "bench" / f"period-{minutes:g}m-{events}e"
@@ -120,9 +122,10 @@ def ensure_period(minutes: float, events: int) -> Path:
         write_video(video, frames)
         print(f"generated {video} ({video.stat().st_size / 1e9:.2f} GB) in {time.monotonic() - started:.0f} s",
               flush=True)
-    write_text_atomic(root / "schedule.csv", csv_text(SCHEDULE_HEADER, schedule_rows()))
-    write_text_atomic(root / "roster.csv", csv_text(ROSTER_HEADER, roster_rows()))
-    assert ROSTER
+    for name, text in (("schedule.csv", csv_text(SCHEDULE_HEADER, schedule_rows())),
+                       ("roster.csv", csv_text(ROSTER_HEADER, roster_rows()))):
+        if not (root / name).is_file() or (root / name).read_text() != text:
+            write_text_atomic(root / name, text)
     n = write_metrics(root, frames, events)
     print(f"data root {root}: {n} metric rows of period 1, {frames} frames, "
           f"{video.stat().st_size / 1e9:.2f} GB", flush=True)
