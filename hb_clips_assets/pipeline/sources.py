@@ -44,6 +44,7 @@ from hb_clips_assets.domain.hashing import sha256_file
 from hb_clips_assets.video.probe import VideoError, VideoInfo, probe_video
 
 RACY_S = 2.0  # a record is trusted only if the file's ctime is this long before its hash began
+MEMORY_RECORDS = 8  # sources kept in memory per process (a 35-minute period's probe is about 5 MB there)
 FORMAT = 1  # bump when the record or VideoInfo changes shape: older records are then ignored
 
 
@@ -131,12 +132,18 @@ class SourceCatalog:
             return None
         if record["hashed_at_ns"] - identity.ctime_ns < RACY_S * 1e9:
             return None  # the file may have changed within the same timestamp tick as our stat
-        self._memory[key] = record
+        self._keep(key, record)
         return record
 
-    def _remember(self, path: Path, record: dict) -> None:
+    def _keep(self, key: tuple[str, str], record: dict) -> None:
         with self._lock:
-            self._memory[(str(self.folder), str(path))] = record
+            self._memory.pop(key, None)
+            self._memory[key] = record
+            while len(self._memory) > MEMORY_RECORDS:  # a long-lived process: the oldest go (the files stay)
+                self._memory.pop(next(iter(self._memory)))
+
+    def _remember(self, path: Path, record: dict) -> None:
+        self._keep((str(self.folder), str(path)), record)
         file = self._record_path(path)
         if file is None:
             return
