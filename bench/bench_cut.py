@@ -12,14 +12,16 @@ Copy = the FFmpeg CLI's stream copy (``-ss`` before ``-i``, ``-c copy``): not
 frame-exact, the floor no cutter can beat.
 
     .venv/bin/python bench/bench_cut.py [--seconds 300] [--height 720|1080] [--clips 10]
-                                        [--gop 120] [--open-gop] [--content pan|simple]
+                                        [--gop 120] [--open-gop] [--scenecut] [--content pan|simple]
                                         [--workers 2] [--game]
 
 The source is generated: H.264 High, 3 B-frames, a keyframe every --gop frames
 (default 120, 2 s; closed GOPs, or open ones with --open-gop: only the first
 I-frame is an IDR, the others recovery points), AAC 48 kHz, 59.94 fps.
 The sources of issue 16: ``--gop 600`` (10 s, OBS style), ``--height 1080
---open-gop --gop 250`` (x264 open-gop=1, keyint 250). --content pan (default) is a panning crowd-noise texture (every
+--open-gop --gop 250`` (x264 open-gop=1, keyint 250), ``--height 1080 --scenecut
+--gop 250`` (hard cuts between four textures every 1.5-6 s, x264 scenecut=40,
+min-keyint 25, keyint 250, closed GOPs). --content pan (default) is a panning crowd-noise texture (every
 pixel moves, like a broadcast camera following play: x264 works for its
 bits); --content simple is the test suite's mostly static texture (cheap to
 encode, so fixed costs dominate).
@@ -50,11 +52,13 @@ from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hb_clips_assets.video import h264  # noqa: E402
 from hb_clips_assets.video.cut.full import cut_clip  # noqa: E402
 from hb_clips_assets.video.framemark import draw_frame_mark  # noqa: E402
 from hb_clips_assets.video.probe import probe_video  # noqa: E402
@@ -66,9 +70,9 @@ from hb_clips_tests.video.test_smartcut import openh264_marks  # noqa: E402
 FPS = Fraction(60000, 1001)
 
 
-def pan_renderer(width: int, height: int):
+def pan_renderer(width: int, height: int, seed: int = 7):
     """Yuv420p frames of a crowd-noise texture panning left and right (about 3 px a frame)."""
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     cell = 4
     span = width + 480
     tex = rng.integers(40, 200, size=(height // cell + 1, span // cell + 1), dtype=np.uint8)
@@ -82,6 +86,56 @@ def pan_renderer(width: int, height: int):
         return y.tobytes() + chroma
 
     return render
+
+
+def scene_renderer(width: int, height: int, frames: int):
+    """The panning texture cut between four scenes (other textures, other brightness) every
+    1.5-6 s, so that x264's scene-cut detection places keyframes where the picture changes."""
+    pans = [pan_renderer(width, height, seed) for seed in (7, 11, 13, 17)]
+    rng = random.Random(3)
+    cuts, at = [], 0
+    while at < frames:
+        cuts.append(at)
+        at += rng.randrange(90, 360)
+
+    def render(index: int) -> bytes:
+        scene = sum(c <= index for c in cuts) - 1
+        return pans[scene % len(pans)](index)
+
+    return render
+
+
+def write_scenecut_source(path: Path, frames: int, width: int, height: int, gop: int) -> None:
+    """Like the sample videos (H.264 High, 3 B-frames, AAC, marked frames), but with x264's
+    own keyframe placement: scene cuts (scenecut=40, min-keyint 25), keyint ``gop``, closed GOPs."""
+    duration = f"{float(frames / FPS):.6f}"
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+           "-s", f"{width}x{height}", "-framerate", f"{FPS.numerator}/{FPS.denominator}", "-i", "pipe:0",
+           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={duration}",
+           "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
+           "-c:v", "libx264", "-profile:v", "high", "-preset", "superfast", "-crf", "23",
+           "-x264-params", f"bframes=3:keyint={gop}:min-keyint=25:scenecut=40", "-pix_fmt", "yuv420p",
+           "-vf", "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709",
+           "-movflags", "+faststart", "-f", "mp4", str(path)]
+    render = scene_renderer(width, height, frames)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
+    for i in range(frames):
+        proc.stdin.write(render(i))
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise SystemExit(f"ffmpeg failed writing {path}")
+
+
+def keyframe_summary(path: Path, frames: int) -> str:
+    """How many IDRs and recovery points (open-GOP I-frames) the source holds."""
+    idr = rap = 0
+    with av.open(str(path)) as c:
+        for p in c.demux(c.streams.video[0]):
+            if p.size and p.is_keyframe:
+                data = bytes(p)
+                idr += h264.is_idr(data)
+                rap += not h264.is_idr(data) and h264.is_recovery_point(data)
+    return f"{frames} frames, {idr} IDRs, {rap} recovery points (mean distance {frames / max(1, idr + rap):.0f} frames)"
 
 
 def naive_cut(source, start: int, end: int, out: Path) -> None:
@@ -115,11 +169,15 @@ def bench_cuts(args, tmp: Path) -> None:
         src = tmp / "source.mp4"
         t0 = time.monotonic()
         print(f"generating a {args.seconds:.0f} s {width}x{args.height} 59.94 fps source ({args.content}) ...", flush=True)
-        render = pan_renderer(width, args.height) if args.content == "pan" else None
-        write_marked_video(src, round(args.seconds * FPS), FPS, width, args.height, render=render, gop=args.gop,
-                           open_gop=args.open_gop)
+        if args.scenecut:
+            write_scenecut_source(src, round(args.seconds * FPS), width, args.height, args.gop)
+        else:
+            render = pan_renderer(width, args.height) if args.content == "pan" else None
+            write_marked_video(src, round(args.seconds * FPS), FPS, width, args.height, render=render, gop=args.gop,
+                               open_gop=args.open_gop)
         print(f"  done in {time.monotonic() - t0:.1f} s, {src.stat().st_size / 1e6:.1f} MB")
     source = probe_video(src)
+    print("  " + keyframe_summary(src, source.frame_count))
     length = round(args.clip_seconds * FPS)
     rng = random.Random(7)
     starts = [rng.randrange(0, source.frame_count - length) for _ in range(args.clips)]
@@ -189,7 +247,7 @@ def bench_cuts(args, tmp: Path) -> None:
 
 
 def label(args) -> str:
-    return f"{'open' if args.open_gop else 'closed'} GOP {args.gop}"
+    return f"{'open' if args.open_gop else 'closed'} GOP {args.gop}" + (" scene-cut" if args.scenecut else "")
 
 
 def bench_game(args, tmp: Path) -> None:
@@ -234,6 +292,8 @@ def main() -> int:
     parser.add_argument("--content", default="pan", choices=["pan", "simple"])
     parser.add_argument("--gop", type=int, default=120, help="keyframe interval in frames (default 120, 2 s)")
     parser.add_argument("--open-gop", action="store_true", help="open GOPs: I-frames after the first are not IDRs")
+    parser.add_argument("--scenecut", action="store_true",
+                        help="scene cuts in the picture and x264's keyframes at them (--gop: keyint), closed GOPs")
     parser.add_argument("--clips", type=int, default=10)
     parser.add_argument("--clip-seconds", type=float, default=8.0)
     parser.add_argument("--workers", type=int, default=2, help="parallel cuts (the ffmpeg pool's limit: CPU cores)")

@@ -27,6 +27,11 @@ _TRANSFER = {1: "bt709", 6: "smpte170m", 4: "bt470m", 5: "bt470bg", 7: "smpte240
 _PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 4: "bt470m", 7: "smpte240m", 9: "bt2020"}
 _UNSPECIFIED = 2
 
+# libx264's threads: PyAV asks for slice threads by default, under which each encode() call
+# waits for its frame; frame threads take the frame and return, so the decode of the next
+# one overlaps the encode (the FFmpeg CLI's naive cut runs them in parallel too).
+ENCODE_THREAD_TYPE = "FRAME"
+
 
 def same_picture_buffer(dpb: h264.DecodedPictureBuffer) -> list[str]:
     """x264 settings under which its SPS declares the source's picture buffer (reference
@@ -45,6 +50,7 @@ def new_encoder(stream: SourceStream, settings: EncodeSettings, sps_id: int, ext
     """An open libx264 encoder for one part, with the parameter-set id and the source's colour tags."""
     src, vctx = stream.info, stream.codec_context
     enc = av.CodecContext.create(settings.video_codec, "w")
+    enc.thread_type = ENCODE_THREAD_TYPE
     enc.width, enc.height, enc.pix_fmt = src.width, src.height, settings.pix_fmt
     enc.time_base = 1 / Fraction(src.fps)
     enc.framerate = Fraction(src.fps)
