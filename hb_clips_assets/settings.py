@@ -78,6 +78,8 @@ _ALL = (
     Setting("HB_CUT_WORKERS", str(min(2, os.cpu_count() or 1)), "clips cut in parallel within one partition", _int(1)),
     Setting("HB_MAX_REMOVED_SHARE", "0.5", "a new version of a period's inputs may remove at most this share of "
             "its indexed clips (and never all of them) unless forced with --accept-removals", _float),
+    Setting("HB_DECODE_THREADS", "0", "frame threads of each smart-cut decoder; 0: the cores this process may use "
+            "(at most 8)", _int(0)),
     Setting("HB_CUTTER", "smart", "smart (copy what can be copied) or full (re-encode every clip)", _choice("smart", "full")),
     Setting("HB_HLS", "1", "1: package every clip as HLS too (fragmented MP4 + playlist, no re-encode); 0: off",
             _choice("1", "0")),

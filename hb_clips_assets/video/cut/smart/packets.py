@@ -11,6 +11,8 @@ from fractions import Fraction
 
 import av
 
+from hb_clips_assets import settings
+
 from hb_clips_assets.video.probe import VideoInfo
 
 
@@ -70,12 +72,12 @@ class SourceStream:
 
 
 def decode_threads() -> int:
-    """Frame threads for the smart cut's decoders: ``HB_DECODE_THREADS`` if set, else the
-    CPU cores this process may run on (the ``ffmpeg`` pool runs one cut per core; a cut
+    """Frame threads for the smart cut's decoders: ``HB_DECODE_THREADS`` if set (not 0), else
+    the CPU cores this process may run on (the ``ffmpeg`` pool runs one cut per core; a cut
     that runs alone gets them all, and threads of parallel cuts share the cores)."""
-    env = os.environ.get("HB_DECODE_THREADS")
-    if env:
-        return max(1, int(env))
+    wanted = settings.value("HB_DECODE_THREADS")
+    if wanted:
+        return wanted
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
