@@ -180,7 +180,10 @@ export class Player {
 
   setRate(rate) {
     this.rate = rate;
-    for (const video of this.videos) video.playbackRate = rate;
+    for (const video of this.videos) { // the default too: a new source (the reel's stream, a preload) resets
+      video.defaultPlaybackRate = rate; // playbackRate to it
+      video.playbackRate = rate;
+    }
     for (const button of this.panel.querySelectorAll("[data-speed]")) {
       button.setAttribute("aria-pressed", String(Number(button.dataset.speed) === rate));
     }
