@@ -74,8 +74,8 @@ class ObjectHashes:
         path = Path(path_of(key))
         try:
             before = FileIdentity.of(path)
-        except FileNotFoundError:
-            return None
+        except (FileNotFoundError, NotADirectoryError):  # no such object (a file where a folder should be:
+            return None                                   # the store's own write says what is wrong)
         record = self._memory.get((self.root, key))
         if (record is not None and FileIdentity(*record[:5]) == before
                 and record[6] - before.ctime_ns >= sources.RACY_S * 1e9):
