@@ -514,7 +514,7 @@ def test_find_covers_every_text_flag_of_the_parser():
     find = parser._subparsers._group_actions[0].choices["find"]  # noqa: SLF001
     text = {a.option_strings[0] if a.option_strings else a.dest for a in find._actions  # noqa: SLF001
             if a.type is None and a.nargs != 0 and a.choices is None and a.dest != "help"}
-    config = {"--out", "--data-root", "--db-url", "--store-url"}  # the operator's own paths and URLs
+    config = {"--out", "--data-root", "--db-url", "--store-url", "--reel-url"}  # the operator's own paths and URLs
     assert text - config == set(FIND_FLAGS)
 
 

@@ -209,6 +209,9 @@ def test_expired_and_refused_links_are_renewed(room_server, context):
     assert int(parse_qs(urlsplit(src).query)["exp"][0]) > time.time() + 600 and httpx.get(src).status_code == 200
     page.click("#results li:nth-child(2) button")
     wait_for(page, f"document.querySelector('#player-panel').dataset.clipId === {ids[1]!r}")
+    # Right after the click the active element may still be the one the refused link went into: wait
+    # until the second clip plays from a renewed link (a link never renewed times out here).
+    wait_for(page, f"!{ACTIVE}.src.includes('sig=A') && {ACTIVE}.readyState >= 2")
     wait_playing(page)
     assert "sig=A" not in page.evaluate(f"{ACTIVE}.src")
     assert int(page.evaluate("document.documentElement.dataset.linkRenewals")) >= 2
