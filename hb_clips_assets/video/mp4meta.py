@@ -9,25 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hb_clips_assets.video.mp4boxes import children  # the one box walker
+
 IDENTITY = bytes.fromhex("000100000000000000000000" "000000000001000000000000" "000000000000000040000000")
 _CONTAINERS = {b"moov", b"trak", b"mdia"}
-
-
-def _children(data: bytes, start: int, end: int):
-    """(type, box start, payload start, box end) of the boxes in data[start:end]."""
-    pos = start
-    while pos + 8 <= end:
-        size = int.from_bytes(data[pos : pos + 4], "big")
-        kind = data[pos + 4 : pos + 8]
-        header = 8
-        if size == 1:
-            size, header = int.from_bytes(data[pos + 8 : pos + 16], "big"), 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
-            return
-        yield kind, pos, pos + header, pos + size
-        pos += size
 
 
 def _moov(path: Path) -> tuple[int, bytes] | None:
@@ -54,16 +39,16 @@ def _moov(path: Path) -> tuple[int, bytes] | None:
 
 def _video_matrix_offset(moov: bytes) -> int | None:
     """Offset in ``moov`` of the first video track's tkhd matrix."""
-    for kind, _, body, end in _children(moov, 8, len(moov)):
+    for kind, _, body, end in children(moov, 8, len(moov)):
         if kind != b"trak":
             continue
         matrix_at, is_video = None, False
-        for child, box, cbody, cend in _children(moov, body, end):
+        for child, box, cbody, cend in children(moov, body, end):
             if child == b"tkhd":
                 version = moov[cbody]
                 matrix_at = cbody + (40 if version == 0 else 52)
             elif child == b"mdia":
-                for grand, _, gbody, _ in _children(moov, cbody, cend):
+                for grand, _, gbody, _ in children(moov, cbody, cend):
                     if grand == b"hdlr" and moov[gbody + 8 : gbody + 12] == b"vide":
                         is_video = True
         if is_video and matrix_at is not None and matrix_at + 36 <= end:
