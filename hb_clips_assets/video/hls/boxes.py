@@ -94,6 +94,22 @@ def _track(data: bytes, start: int, end: int) -> Fmp4Track:
     return Fmp4Track(int(found["track_id"]), str(found["kind"]), int(found["timescale"]), int(found["media_time"]))
 
 
+def _tfdt_fields(data: bytes, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """(track id, offset of its 64-bit base decode time) of each ``traf`` among a ``moof``'s children,
+    data[start:end]; a tfdt that is not version 1, or comes before its tfhd, is refused."""
+    for k, p, s, h in _boxes(data, start, end):
+        if k != b"traf":
+            continue
+        track_id = None
+        for k2, p2, s2, h2 in _boxes(data, p + h, p + s):
+            if k2 == b"tfhd":
+                track_id = struct.unpack_from(">I", data, p2 + h2 + 4)[0]
+            elif k2 == b"tfdt":
+                if data[p2 + h2] != 1 or track_id is None:
+                    raise BoxError(f"a tfdt at {p2} is not version 1 after its tfhd")
+                yield track_id, p2 + h2 + 4
+
+
 def _read_at(fh: BinaryIO, pos: int, n: int) -> bytes:
     fh.seek(pos)
     data = fh.read(n)
@@ -130,17 +146,10 @@ def scan_fmp4(path: Path | str) -> Fmp4Layout:
             elif kind == b"moof":
                 data = _read_at(fh, pos, size)
                 fragments.append([pos, size])
-                for k, p, s, h in _boxes(data, 8, size):
-                    if k != b"traf":
-                        continue
-                    track_id = None
-                    for k2, p2, s2, h2 in _boxes(data, p + h, p + s):
-                        if k2 == b"tfhd":
-                            track_id = struct.unpack_from(">I", data, p2 + h2 + 4)[0]
-                        elif k2 == b"tfdt":
-                            if data[p2 + h2] != 1 or track_id is None:
-                                raise BoxError(f"{path}: a tfdt at {pos + p2} is not version 1 after its tfhd")
-                            tfdt.append((track_id, pos + p2 + h2 + 4))
+                try:
+                    tfdt.extend((track_id, pos + at) for track_id, at in _tfdt_fields(data, 8, size))
+                except BoxError as exc:
+                    raise BoxError(f"{path}: {exc} (in the moof at {pos})") from None
             elif kind == b"mdat" and fragments:  # a fragment's media data follows its moof
                 fragments[-1][1] = pos + size - fragments[-1][0]
             pos += size
@@ -205,19 +214,9 @@ def shift_chunk(chunk: bytes, shift: TfdtShift) -> bytes:
     for kind, pos, size, header in _boxes(chunk, 0, len(chunk)):
         if kind != b"moof":
             continue
-        for k, p, s, h in _boxes(chunk, pos + header, pos + size):
-            if k != b"traf":
-                continue
-            track_id = None
-            for k2, p2, s2, h2 in _boxes(chunk, p + h, p + s):
-                if k2 == b"tfhd":
-                    track_id = struct.unpack_from(">I", chunk, p2 + h2 + 4)[0]
-                elif k2 == b"tfdt":
-                    if chunk[p2 + h2] != 1 or track_id is None:
-                        raise BoxError(f"a tfdt at {p2} is not version 1 after its tfhd")
-                    at = p2 + h2 + 4
-                    value = struct.unpack_from(">Q", chunk, at)[0] + deltas.get(track_id, 0)
-                    if not 0 <= value < 1 << 63:
-                        raise BoxError(f"decode time shifted out of range at {at}")
-                    struct.pack_into(">Q", out, at, value)
+        for track_id, at in _tfdt_fields(chunk, pos + header, pos + size):
+            value = struct.unpack_from(">Q", chunk, at)[0] + deltas.get(track_id, 0)
+            if not 0 <= value < 1 << 63:
+                raise BoxError(f"decode time shifted out of range at {at}")
+            struct.pack_into(">Q", out, at, value)
     return bytes(out)
